@@ -1,0 +1,25 @@
+# User-facing options, all prefixed BNB_.
+set(BNB_WITH_CUDA "AUTO" CACHE STRING "Compile the CUDA parts: AUTO (when nvcc is found), ON (required) or OFF")
+set_property(CACHE BNB_WITH_CUDA PROPERTY STRINGS AUTO ON OFF)
+
+if(DEFINED BUILD_TESTING)
+  set(_bnb_tests_default ${BUILD_TESTING})
+else()
+  set(_bnb_tests_default ${PROJECT_IS_TOP_LEVEL})
+endif()
+option(BNB_BUILD_TESTS "Build the tests (ctest)" ${_bnb_tests_default})
+option(BNB_BUILD_BENCH "Build the benchmarks in bench/" ${PROJECT_IS_TOP_LEVEL})
+option(BNB_BUILD_EXAMPLES "Build the examples in examples/" ${PROJECT_IS_TOP_LEVEL})
+option(BNB_WERROR "Treat compiler warnings as errors" OFF)
+set(BNB_SANITIZE "" CACHE STRING "Sanitizers for every target, e.g. address;undefined")
+
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+
+set(CMAKE_C_STANDARD 99)
+set(CMAKE_C_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)

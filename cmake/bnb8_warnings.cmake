@@ -1,0 +1,32 @@
+# Per-target flags; nothing is applied directory-wide.
+
+# Warnings (and -Werror with BNB_WERROR) for host C and C++ sources.
+function(bnb_target_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:C,CXX>:-Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion>
+    $<$<AND:$<COMPILE_LANGUAGE:C,CXX>,$<BOOL:${BNB_WERROR}>>:-Werror>)
+endfunction()
+
+# The floating-point contract (ALGORITHMS.md §1.2): IEEE binary32 operations in the written order, no
+# implicit FMA contraction, no fast-math, on the host and on the device.
+function(bnb_target_numerics target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:C,CXX>:-ffp-contract=off -fno-fast-math>
+    $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false -prec-div=true -prec-sqrt=true -ftz=false>)
+endfunction()
+
+# Sanitizers from BNB_SANITIZE, for every target that opts in (library, tests, examples).
+function(bnb_target_sanitizers target)
+  if(BNB_SANITIZE)
+    string(REPLACE ";" "," _list "${BNB_SANITIZE}")
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=${_list} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
+    target_link_options(${target} PRIVATE -fsanitize=${_list})
+  endif()
+endfunction()
+
+function(bnb_target_defaults target)
+  bnb_target_warnings(${target})
+  bnb_target_numerics(${target})
+  bnb_target_sanitizers(${target})
+endfunction()

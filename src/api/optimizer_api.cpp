@@ -1,0 +1,162 @@
+// extern "C" shims for configuration, lifecycle, groups, hyper-parameters, parameters and the step.
+// Each one checks its handle and output pointers, then forwards to bnb::Optimizer inside guarded().
+#include <new>
+
+#include "bnb8.h"
+#include "boundary.hpp"
+#include "core/config.hpp"
+#include "core/optimizer.hpp"
+
+struct bnb_optimizer {
+    explicit bnb_optimizer(const bnb::OptimizerConfig& config) : impl(config) {}
+    bnb::Optimizer impl;
+};
+
+using bnb::Status;
+using bnb::api::guarded;
+
+namespace {
+
+Status check_handle(const bnb_optimizer* optimizer) {
+    BNB_RETURN_IF(optimizer == nullptr, BNB_ERR_INVALID_ARGUMENT, "optimizer is NULL");
+    return Status::ok_status();
+}
+
+Status check_out(const void* out, const char* name) {
+    BNB_RETURN_IF(out == nullptr, BNB_ERR_INVALID_ARGUMENT, "%s is NULL", name);
+    return Status::ok_status();
+}
+
+}  // namespace
+
+extern "C" bnb_status bnb_optimizer_config_init(bnb_optimizer_config* config, bnb_algorithm algorithm) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_out(config, "config"));
+        const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
+        BNB_RETURN_IF(traits == nullptr, BNB_ERR_INVALID_ARGUMENT, "algorithm = %d is not a known algorithm",
+                      static_cast<int>(algorithm));
+        bnb::fill_config_defaults(*traits, config);
+        return Status::ok_status();
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_create(const bnb_optimizer_config* config, bnb_optimizer** out) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_out(out, "out"));
+        bnb::OptimizerConfig resolved;
+        BNB_FORWARD(bnb::resolve_config(config, &resolved));
+        *out = new bnb_optimizer(resolved);
+        return Status::ok_status();
+    });
+}
+
+extern "C" void bnb_optimizer_destroy(bnb_optimizer* optimizer) { delete optimizer; }
+
+extern "C" bnb_status bnb_optimizer_get_config(const bnb_optimizer* optimizer, bnb_optimizer_config* out) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return bnb::export_config(optimizer->impl.config(), out);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_add_group(bnb_optimizer* optimizer, int64_t* out_group) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.add_group(out_group);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_group_count(const bnb_optimizer* optimizer, int64_t* out_count) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(check_out(out_count, "out_count"));
+        *out_count = optimizer->impl.group_count();
+        return Status::ok_status();
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_set_hparam(bnb_optimizer* optimizer, int64_t group, bnb_hparam hparam,
+                                               double value) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.set_hparam(group, hparam, value);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_get_hparam(const bnb_optimizer* optimizer, int64_t group, bnb_hparam hparam,
+                                               double* out_value) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.get_hparam(group, hparam, out_value);
+    });
+}
+
+extern "C" bnb_status bnb_hparam_get_bounds(bnb_algorithm algorithm, bnb_hparam hparam, bnb_hparam_bounds* out) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_out(out, "out"));
+        const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
+        BNB_RETURN_IF(traits == nullptr, BNB_ERR_INVALID_ARGUMENT, "algorithm = %d is not a known algorithm",
+                      static_cast<int>(algorithm));
+        const bnb::HparamSpec* spec = bnb::find_hparam(*traits, hparam);
+        BNB_RETURN_IF(spec == nullptr, BNB_ERR_INVALID_ARGUMENT, "hparam = %d is not a hyper-parameter of %s",
+                      static_cast<int>(hparam), traits->name);
+        *out = spec->bounds;
+        return Status::ok_status();
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_add_param(bnb_optimizer* optimizer, int64_t group, const bnb_tensor* param,
+                                              const bnb_tensor* grad, int64_t* out_index) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.add_param(group, param, grad, out_index);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_bind_param(bnb_optimizer* optimizer, int64_t index, const bnb_tensor* param,
+                                               const bnb_tensor* grad) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.bind_param(index, param, grad);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_param_count(const bnb_optimizer* optimizer, int64_t* out_count) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(check_out(out_count, "out_count"));
+        *out_count = optimizer->impl.param_count();
+        return Status::ok_status();
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_param_info(const bnb_optimizer* optimizer, int64_t index, bnb_param_info* out) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.param_info(index, out);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_state_bytes(const bnb_optimizer* optimizer, int64_t* out_bytes) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(check_out(out_bytes, "out_bytes"));
+        *out_bytes = optimizer->impl.state_bytes();
+        return Status::ok_status();
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, int64_t index, bnb_state_id state,
+                                               float* dst, int64_t dst_count) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.copy_state(index, state, dst, dst_count);
+    });
+}
+
+extern "C" bnb_status bnb_step(bnb_optimizer* optimizer) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.step();
+    });
+}

@@ -1,0 +1,31 @@
+// The optimizer configuration: defaults per algorithm, the struct_size-tolerant copy of the caller's
+// bnb_optimizer_config (fields past struct_size and "default" sentinels take the algorithm's defaults),
+// and validation (ALGORITHMS.md §10.2).
+#pragma once
+
+#include <cstdint>
+
+#include "algorithm.hpp"
+#include "bnb8.h"
+#include "status.hpp"
+
+namespace bnb {
+
+struct OptimizerConfig {
+    const AlgorithmTraits* algorithm = nullptr;
+    int32_t optim_bits = 32;
+    Hparams hparams;
+    bool block_wise = true;
+    int64_t min_8bit_size = 4096;
+};
+
+// Writes the algorithm's concrete defaults into every field and struct_size = sizeof.
+void fill_config_defaults(const AlgorithmTraits& algorithm, bnb_optimizer_config* out);
+
+// Reads, completes and validates a caller's config. `out` is written only on success.
+Status resolve_config(const bnb_optimizer_config* user, OptimizerConfig* out);
+
+// Writes the first out->struct_size bytes of the public form of `config`.
+Status export_config(const OptimizerConfig& config, bnb_optimizer_config* out);
+
+}  // namespace bnb

@@ -1,0 +1,61 @@
+// The optimizer behind the opaque bnb_optimizer handle: configuration, parameter groups, registered
+// parameters with their states, and the step. Every method validates first and changes nothing when it
+// returns an error.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "algorithm.hpp"
+#include "bnb8.h"
+#include "config.hpp"
+#include "param_state.hpp"
+#include "status.hpp"
+
+namespace bnb {
+
+struct ParamEntry {
+    bnb_tensor param{};
+    bnb_tensor grad{};
+    bool has_grad = false;
+    int64_t group = 0;
+    int64_t step = 0;  // the parameter's own counter t (ALGORITHMS.md §5.5)
+    ParamStates states;
+};
+
+class Optimizer {
+public:
+    explicit Optimizer(const OptimizerConfig& config);
+
+    const OptimizerConfig& config() const { return config_; }
+    const AlgorithmTraits& algorithm() const { return *config_.algorithm; }
+
+    Status add_group(int64_t* out_group);
+    int64_t group_count() const { return static_cast<int64_t>(groups_.size()); }
+    Status set_hparam(int64_t group, int32_t hparam, double value);
+    Status get_hparam(int64_t group, int32_t hparam, double* out) const;
+    const Hparams& group_hparams(int64_t group) const { return groups_[static_cast<size_t>(group)]; }
+
+    Status add_param(int64_t group, const bnb_tensor* param, const bnb_tensor* grad, int64_t* out_index);
+    Status bind_param(int64_t index, const bnb_tensor* param, const bnb_tensor* grad);
+    int64_t param_count() const { return static_cast<int64_t>(params_.size()); }
+    const ParamEntry& param(int64_t index) const { return params_[static_cast<size_t>(index)]; }
+    Status param_info(int64_t index, bnb_param_info* out) const;
+    int64_t state_bytes() const;
+    Status copy_state(int64_t index, int32_t state, float* dst, int64_t dst_count) const;
+
+    Status step();
+
+private:
+    Status check_group(int64_t group) const;
+    Status check_index(int64_t index) const;
+    Status check_param_tensors(const bnb_tensor* param, const bnb_tensor* grad) const;
+    Status check_matches_registration(const ParamEntry& entry, const bnb_tensor* param,
+                                      const bnb_tensor* grad) const;
+
+    OptimizerConfig config_;
+    std::vector<Hparams> groups_;
+    std::vector<ParamEntry> params_;
+};
+
+}  // namespace bnb

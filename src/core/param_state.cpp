@@ -1,0 +1,72 @@
+#include "param_state.hpp"
+
+#include <string>
+
+#include "rules/quant.hpp"
+
+namespace bnb {
+
+int64_t ParamStates::bytes() const {
+    int64_t total = 0;
+    for (int i = 0; i < kMaxStates; ++i) total += values[i].bytes() + codes[i].bytes() + absmax[i].bytes();
+    return total;
+}
+
+bnb_state_mode choose_state_mode(int32_t optim_bits, bool block_wise, int64_t min_8bit_size, int64_t numel) {
+    if (optim_bits == 32 || numel < min_8bit_size) return BNB_STATE_MODE_32BIT;
+    return block_wise ? BNB_STATE_MODE_8BIT_BLOCKWISE : BNB_STATE_MODE_8BIT_TENSORWISE;
+}
+
+Status create_states(const AlgorithmTraits& algorithm, bnb_state_mode mode, int64_t numel,
+                     int64_t param_index, ParamStates* out) {
+    ParamStates fresh;
+    fresh.mode = mode;
+    for (int i = 0; i < algorithm.num_states; ++i) {
+        const int64_t rows = algorithm.rows[i];
+        const std::string what = "state" + std::to_string(i + 1) + " of parameter " + std::to_string(param_index);
+        BNB_RETURN_IF(numel > INT64_MAX / rows, BNB_ERR_OUT_OF_MEMORY, "%s: %lld x %lld elements overflow",
+                      what.c_str(), static_cast<long long>(rows), static_cast<long long>(numel));
+        if (mode == BNB_STATE_MODE_32BIT) {
+            BNB_FORWARD(fresh.values[i].allocate(rows * numel, 0.0f, what.c_str()));
+            continue;
+        }
+        fresh.maps[i] = QuantMap::builtin(algorithm.state_map[i]);
+        const uint8_t zero_code = fresh.maps[i]->tables().zero_code;
+        const int64_t absmax_per_row = mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? num_blocks(numel) : 1;
+        BNB_FORWARD(fresh.codes[i].allocate(rows * numel, zero_code, what.c_str()));
+        BNB_FORWARD(fresh.absmax[i].allocate(rows * absmax_per_row, 0.0f, what.c_str()));
+    }
+    *out = std::move(fresh);
+    return Status::ok_status();
+}
+
+void read_state_values(const AlgorithmTraits& algorithm, const ParamStates& states, int state,
+                       int64_t numel, float* dst) {
+    const int64_t rows = algorithm.rows[state];
+    const int64_t count = rows * numel;
+    switch (states.mode) {
+        case BNB_STATE_MODE_NONE:
+            for (int64_t i = 0; i < count; ++i) dst[i] = 0.0f;
+            return;
+        case BNB_STATE_MODE_32BIT:
+            for (int64_t i = 0; i < count; ++i) dst[i] = states.values[state][i];
+            return;
+        case BNB_STATE_MODE_8BIT_BLOCKWISE:
+        case BNB_STATE_MODE_8BIT_TENSORWISE: {
+            const QuantTables q = states.maps[state]->tables();
+            const bool blockwise = states.mode == BNB_STATE_MODE_8BIT_BLOCKWISE;
+            const int64_t blocks = num_blocks(numel);
+            for (int64_t r = 0; r < rows; ++r) {
+                const uint8_t* codes = states.codes[state].data() + r * numel;
+                const float* absmax = states.absmax[state].data() + (blockwise ? r * blocks : r);
+                float* out = dst + r * numel;
+                for (int64_t i = 0; i < numel; ++i) {
+                    out[i] = dequantize(q, codes[i], blockwise ? absmax[i / kBlockSize] : absmax[0]);
+                }
+            }
+            return;
+        }
+    }
+}
+
+}  // namespace bnb
