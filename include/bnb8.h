@@ -150,7 +150,6 @@ BNB_API const char* bnb_version_string(void);
 /** Feature bits returned by bnb_features(). since 0.1 */
 #define BNB_FEATURE_CPU (UINT64_C(1) << 0)          /**< The CPU backend (always present). */
 #define BNB_FEATURE_CUDA (UINT64_C(1) << 1)         /**< The CUDA backend is compiled in. */
-#define BNB_FEATURE_SERIALIZATION (UINT64_C(1) << 2) /**< bnb_state_save / bnb_state_load. */
 
 /** Bitmask of BNB_FEATURE_* available in this build. since 0.1 */
 BNB_API uint64_t bnb_features(void);
@@ -314,9 +313,8 @@ typedef struct bnb_optimizer bnb_optimizer;
  * @param out     Receives the new handle; not NULL. Free it with bnb_optimizer_destroy().
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL pointer, unknown algorithm, a value out of range:
  *         lr, eps or weight_decay < 0 or non-finite, a beta outside [0, 1), optim_bits not 8 or 32,
- *         min_8bit_size < 0, block_wise not 0 or 1); BNB_ERR_VERSION (struct_size below
- *         BNB_OPTIMIZER_CONFIG_MIN_SIZE); BNB_ERR_UNSUPPORTED (amsgrad != 0, or tensor-wise 8-bit
- *         states before they are implemented); BNB_ERR_OUT_OF_MEMORY.
+ *         min_8bit_size < 0, block_wise or amsgrad not 0 or 1); BNB_ERR_VERSION (struct_size below
+ *         BNB_OPTIMIZER_CONFIG_MIN_SIZE); BNB_ERR_UNSUPPORTED (amsgrad = 1); BNB_ERR_OUT_OF_MEMORY.
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_create(const bnb_optimizer_config* config,
                                                       bnb_optimizer** out);
@@ -476,6 +474,68 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_copy_state(const bnb_optimizer* o
  *         BNB_ERR_OUT_OF_MEMORY (states could not be created; nothing changed).
  */
 BNB_API BNB_NODISCARD bnb_status bnb_step(bnb_optimizer* optimizer);
+
+/* ================================================================================================ */
+/* Checkpoints                                                                                      */
+/* ================================================================================================ */
+
+/**
+ * Version of the checkpoint format written by this library, independent of the library version. A
+ * loader reads every file of the same major version (newer minor versions only add metadata) and
+ * rejects a newer major version with BNB_ERR_VERSION. since 0.1
+ */
+#define BNB_STATE_FORMAT_VERSION 1
+/** Function form of BNB_STATE_FORMAT_VERSION. since 0.1 */
+BNB_API int32_t bnb_state_format_version(void);
+
+/**
+ * Save the optimizer's complete state (hyper-parameters of every group, each parameter's step counter,
+ * states and quantization maps) to `path`, atomically: the data goes to a temporary file in the same
+ * folder, is flushed to disk, and replaces `path` by a rename, so a crash never leaves a half-written
+ * checkpoint under the real name.
+ *
+ * The file is a safetensors file that any safetensors reader can open: tensors "p<i>.state<k>" (uint8
+ * codes or fp32 values), "p<i>.absmax<k>" and "qmap.<j>", with metadata recording the format version,
+ * library version, algorithm, configuration, hyper-parameters, per-parameter steps, state codecs, block
+ * size and a checksum per tensor. Parameter values themselves are not saved (the training framework
+ * saves the model). since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_IO (the file could not be written; `path` is
+ *         untouched).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_state_save(const bnb_optimizer* optimizer, const char* path);
+
+/**
+ * Load a checkpoint written by bnb_state_save() into an optimizer with the same algorithm, the same
+ * parameters (count, element counts, dtypes and groups, in registration order) and a configuration that
+ * stores each parameter's states the same way. Every byte is validated first; on any failure the
+ * optimizer is left exactly as it was. On success the groups' hyper-parameters, the step counters and
+ * the states are replaced, so the next step continues bit for bit where the saved optimizer stopped.
+ * since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, or a checkpoint that does not fit this optimizer:
+ *         algorithm, parameter or group count, element count, dtype, group, state codec);
+ *         BNB_ERR_IO (the file cannot be read); BNB_ERR_BAD_FORMAT (not a bnb8 checkpoint, truncated,
+ *         a checksum mismatch, an invalid map or value); BNB_ERR_VERSION (a newer major format
+ *         version); BNB_ERR_OUT_OF_MEMORY.
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_state_load(bnb_optimizer* optimizer, const char* path);
+
+/**
+ * Exact size in bytes of the checkpoint bnb_state_save_to_buffer() would write now. since 0.1
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_state_serialized_size(const bnb_optimizer* optimizer, size_t* out_size);
+
+/**
+ * Write the checkpoint (the bytes bnb_state_save() would write) into a caller buffer. since 0.1
+ * @param capacity     Bytes available at dst; at least bnb_state_serialized_size().
+ * @param out_written  Receives the number of bytes written; may be NULL.
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, or capacity too small: nothing is written).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_state_save_to_buffer(const bnb_optimizer* optimizer, void* dst,
+                                                          size_t capacity, size_t* out_written);
+
+/** Load a checkpoint from `size` bytes at `src`, with the validation of bnb_state_load(). since 0.1 */
+BNB_API BNB_NODISCARD bnb_status bnb_state_load_from_buffer(bnb_optimizer* optimizer, const void* src,
+                                                            size_t size);
 
 /* ================================================================================================ */
 /* Quantization primitives                                                                          */

@@ -6,11 +6,7 @@
 #include "boundary.hpp"
 #include "core/config.hpp"
 #include "core/optimizer.hpp"
-
-struct bnb_optimizer {
-    explicit bnb_optimizer(const bnb::OptimizerConfig& config) : impl(config) {}
-    bnb::Optimizer impl;
-};
+#include "optimizer_handle.hpp"
 
 using bnb::Status;
 using bnb::api::guarded;

@@ -200,4 +200,12 @@ Status Optimizer::step() {
     return Status::ok_status();
 }
 
+void Optimizer::install_state(std::vector<Hparams> groups, std::vector<LoadedParam> params) noexcept {
+    groups_ = std::move(groups);
+    for (size_t i = 0; i < params.size(); ++i) {
+        params_[i].step = params[i].step;
+        params_[i].states = std::move(params[i].states);
+    }
+}
+
 }  // namespace bnb

@@ -23,6 +23,12 @@ struct ParamEntry {
     ParamStates states;
 };
 
+// A parameter's state as read from a checkpoint, ready to be installed.
+struct LoadedParam {
+    int64_t step = 0;
+    ParamStates states;
+};
+
 class Optimizer {
 public:
     explicit Optimizer(const OptimizerConfig& config);
@@ -45,6 +51,10 @@ public:
     Status copy_state(int64_t index, int32_t state, float* dst, int64_t dst_count) const;
 
     Status step();
+
+    // Replaces every group's hyper-parameters and every parameter's step counter and states. The
+    // caller (the checkpoint loader) has validated that the sizes match; this cannot fail.
+    void install_state(std::vector<Hparams> groups, std::vector<LoadedParam> params) noexcept;
 
 private:
     Status check_group(int64_t group) const;

@@ -9,6 +9,8 @@
  *    the library's dequantized states, so each step measures one step's quantization error: < 20 state
  *    elements outside atol 3e-3 / rtol 1e-3, mean |dp| < 6e-5 (bf16 1.7e-4) and mean relative
  *    |dp| < 6e-4 (bf16 1.6e-3).
+ *  - A1 and A3 also save, load into a new optimizer and continue with it at the spec's steps; the loaded
+ *    optimizer must serialize to the same bytes (stronger than the spec's mismatch counts).
  *  - spec_*: bit-for-bit equality with the scalar driver written from the spec (tests/c/support), for
  *    sizes that end mid-block, every dtype and mode, and non-finite gradients.
  *  - behaviour: min_8bit_size boundary, parameters without a gradient, zero-element parameters,
@@ -96,6 +98,13 @@ static void run_a1(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, doubl
                 p[i] = round_to_dtype(p[i], dtype);
                 buffer_set(&param, i, p[i]);
             }
+        }
+        if (step % 4 == 0 && step < 20) { /* spec A1: save -> new optimizer -> load, at steps 4, 8, 12, 16 */
+            bnb_optimizer* fresh = make_optimizer(algorithm, 32, 1, h.lr, h.weight_decay, 4096);
+            add_param(fresh, &param, &grad);
+            assert_checkpoint_round_trip(opt, fresh);
+            bnb_optimizer_destroy(opt);
+            opt = fresh; /* continue with the loaded optimizer */
         }
     }
     bnb_optimizer_destroy(opt);
@@ -208,6 +217,13 @@ static void run_a3(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, int b
         }
         free(sm);
         free(sv);
+        if (step % 10 == 0 && step < 50) { /* spec A3: save/load at steps 10, 20, 30, 40, then continue */
+            bnb_optimizer* fresh = make_optimizer(algorithm, 8, block_wise, h.lr, h.weight_decay, 4096);
+            add_param(fresh, &param, &grad);
+            assert_checkpoint_round_trip(opt, fresh);
+            bnb_optimizer_destroy(opt);
+            opt = fresh;
+        }
     }
     const bnb_param_info info = param_info(opt, 0);
     assert_int_equal(info.state_mode, block_wise ? BNB_STATE_MODE_8BIT_BLOCKWISE : BNB_STATE_MODE_8BIT_TENSORWISE);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -49,4 +50,24 @@ bnb_param_info param_info(const bnb_optimizer* opt, int64_t index) {
 
 void fill_normal(test_rng* rng, test_buffer* b, double scale) {
     for (int64_t i = 0; i < b->numel; ++i) buffer_set(b, i, rng_normal(rng) * scale);
+}
+
+unsigned char* serialize_state(const bnb_optimizer* opt, size_t* size) {
+    expect_ok(bnb_state_serialized_size(opt, size));
+    unsigned char* bytes = malloc(*size);
+    size_t written = 0;
+    expect_ok(bnb_state_save_to_buffer(opt, bytes, *size, &written));
+    assert_int_equal(written, *size);
+    return bytes;
+}
+
+void assert_checkpoint_round_trip(const bnb_optimizer* opt, bnb_optimizer* fresh) {
+    size_t size = 0, again_size = 0;
+    unsigned char* bytes = serialize_state(opt, &size);
+    expect_ok(bnb_state_load_from_buffer(fresh, bytes, size));
+    unsigned char* again = serialize_state(fresh, &again_size);
+    assert_int_equal(size, again_size);
+    assert_memory_equal(bytes, again, size);
+    free(bytes);
+    free(again);
 }

@@ -20,6 +20,11 @@ int64_t add_param(bnb_optimizer* opt, test_buffer* param, test_buffer* grad);
 float* read_state(const bnb_optimizer* opt, int64_t index, int state, int64_t numel);
 bnb_param_info param_info(const bnb_optimizer* opt, int64_t index);
 void fill_normal(test_rng* rng, test_buffer* b, double scale);
+/* The optimizer's checkpoint bytes (malloc'ed), a complete fingerprint of its state. */
+unsigned char* serialize_state(const bnb_optimizer* opt, size_t* size);
+/* Saves `opt`, loads the bytes into `fresh` (an optimizer built the same way) and asserts that `fresh`
+ * then serializes to the same bytes. */
+void assert_checkpoint_round_trip(const bnb_optimizer* opt, bnb_optimizer* fresh);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,34 @@
+# Shared by the scripts: install missing Debian packages (apt-get as root, through sudo otherwise).
+# Usage: ensure_packages pkg...
+
+ensure_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo ">> installing missing Debian packages: ${missing[*]}"
+    local run=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            run=(sudo)
+        else
+            echo "error: not root and no sudo; install these packages first: ${missing[*]}" >&2
+            return 1
+        fi
+    fi
+    "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The packages every build needs.
+BNB_BUILD_PACKAGES=(cmake g++ make libcmocka-dev nlohmann-json3-dev libxxhash-dev)
+
+# Configure and build into $1 (extra CMake arguments follow).
+bnb_build() {
+    local dir="$1"
+    shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBNB_WITH_CUDA="${BNB_WITH_CUDA:-AUTO}" "$@" >/dev/null
+    cmake --build "$dir" -j"$(nproc)"
+}

@@ -1,0 +1,398 @@
+#include "checkpoint.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "checksum.hpp"
+#include "core/names.hpp"
+#include "core/qmap.hpp"
+#include "core/rules/quant.hpp"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "bnb8 checkpoints store little-endian tensors; big-endian hosts are not supported"
+#endif
+
+namespace bnb {
+namespace {
+
+using Metadata = std::map<std::string, std::string>;
+
+std::string param_key(int64_t param, const char* field) { return "p" + std::to_string(param) + "." + field; }
+
+std::string state_tensor(int64_t param, int state) {
+    return "p" + std::to_string(param) + ".state" + std::to_string(state + 1);
+}
+
+std::string absmax_tensor(int64_t param, int state) {
+    return "p" + std::to_string(param) + ".absmax" + std::to_string(state + 1);
+}
+
+std::vector<int64_t> row_shape(int64_t rows, int64_t per_row) {
+    if (rows == 1) return {per_row};
+    return {rows, per_row};
+}
+
+int64_t absmax_per_row(bnb_state_mode mode, int64_t numel) {
+    return mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? num_blocks(numel) : 1;
+}
+
+struct TensorSignature {
+    std::string dtype;
+    std::vector<int64_t> shape;
+};
+
+template <class Tensors>
+std::map<std::string, TensorSignature> signatures(const Tensors& tensors) {
+    std::map<std::string, TensorSignature> out;
+    for (const auto& t : tensors) out[t.first] = TensorSignature{t.second.dtype, t.second.shape};
+    return out;
+}
+
+// Covers every metadata entry but itself and every tensor's name, dtype and shape (offsets are checked
+// structurally by the container parser, the data by the per-tensor checksums).
+uint64_t header_checksum(const Metadata& metadata, const std::map<std::string, TensorSignature>& tensors) {
+    std::string text;
+    for (const auto& entry : metadata) {
+        if (entry.first == "header_checksum") continue;
+        text += std::to_string(entry.first.size()) + ":" + entry.first + std::to_string(entry.second.size()) + ":" +
+                entry.second + ";";
+    }
+    for (const auto& entry : tensors) {
+        text += "tensor:" + entry.first + ":" + entry.second.dtype;
+        for (int64_t d : entry.second.shape) text += "," + std::to_string(d);
+        text += ";";
+    }
+    return checksum64(text.data(), text.size());
+}
+
+// ---- reading metadata ------------------------------------------------------------------------------
+
+class MetadataReader {
+public:
+    explicit MetadataReader(const Metadata& metadata) : metadata_(metadata) {}
+
+    Status text(const std::string& key, std::string* out) const {
+        const auto it = metadata_.find(key);
+        BNB_RETURN_IF(it == metadata_.end(), BNB_ERR_BAD_FORMAT, "metadata '%s' is missing", key.c_str());
+        *out = it->second;
+        return Status::ok_status();
+    }
+
+    Status integer(const std::string& key, int64_t min, int64_t max, int64_t* out) const {
+        std::string value;
+        BNB_FORWARD(text(key, &value));
+        int64_t parsed = 0;
+        const auto result = std::from_chars(value.data(), value.data() + value.size(), parsed);
+        BNB_RETURN_IF(result.ec != std::errc() || result.ptr != value.data() + value.size() || parsed < min ||
+                          parsed > max,
+                      BNB_ERR_BAD_FORMAT, "metadata '%s' = '%s' is not an integer in [%lld, %lld]", key.c_str(),
+                      value.c_str(), static_cast<long long>(min), static_cast<long long>(max));
+        *out = parsed;
+        return Status::ok_status();
+    }
+
+    Status real(const std::string& key, double* out) const {
+        std::string value;
+        BNB_FORWARD(text(key, &value));
+        double parsed = 0;
+        const auto result = std::from_chars(value.data(), value.data() + value.size(), parsed);
+        BNB_RETURN_IF(result.ec != std::errc() || result.ptr != value.data() + value.size(), BNB_ERR_BAD_FORMAT,
+                      "metadata '%s' = '%s' is not a number", key.c_str(), value.c_str());
+        *out = parsed;
+        return Status::ok_status();
+    }
+
+private:
+    const Metadata& metadata_;
+};
+
+// ---- saving ----------------------------------------------------------------------------------------
+
+struct PlanBuilder {
+    Metadata metadata;
+    std::vector<TensorOut> f32_tensors;  // written first, so every fp32 tensor stays 4-byte aligned
+    std::vector<TensorOut> u8_tensors;
+    std::vector<const QuantMap*> maps;
+
+    std::string map_name(const QuantMap* map) {
+        size_t index = 0;
+        while (index < maps.size() && maps[index] != map) ++index;
+        if (index == maps.size()) maps.push_back(map);
+        return "qmap." + std::to_string(index);
+    }
+
+    void add(std::vector<TensorOut>& list, std::string name, const char* dtype, std::vector<int64_t> shape,
+             const void* data, size_t bytes) {
+        metadata["checksum." + name] = checksum_hex(checksum64(data, bytes));
+        list.push_back(TensorOut{std::move(name), dtype, std::move(shape), data, bytes});
+    }
+};
+
+void describe_param(const Optimizer& optimizer, int64_t index, PlanBuilder* plan) {
+    const AlgorithmTraits& algorithm = optimizer.algorithm();
+    const ParamEntry& entry = optimizer.param(index);
+    const ParamStates& states = entry.states;
+    const int64_t n = entry.param.numel;
+    plan->metadata[param_key(index, "numel")] = std::to_string(n);
+    plan->metadata[param_key(index, "dtype")] = dtype_name(entry.param.dtype);
+    plan->metadata[param_key(index, "group")] = std::to_string(entry.group);
+    plan->metadata[param_key(index, "step")] = std::to_string(entry.step);
+    plan->metadata[param_key(index, "state_mode")] = state_mode_name(states.mode);
+    if (states.mode == BNB_STATE_MODE_NONE) return;
+    for (int s = 0; s < algorithm.num_states; ++s) {
+        const int64_t rows = algorithm.rows[s];
+        if (states.mode == BNB_STATE_MODE_32BIT) {
+            plan->add(plan->f32_tensors, state_tensor(index, s), "F32", row_shape(rows, n), states.values[s].data(),
+                      static_cast<size_t>(states.values[s].bytes()));
+            continue;
+        }
+        plan->metadata[state_tensor(index, s) + ".qmap"] = plan->map_name(states.maps[s].get());
+        plan->add(plan->u8_tensors, state_tensor(index, s), "U8", row_shape(rows, n), states.codes[s].data(),
+                  static_cast<size_t>(states.codes[s].bytes()));
+        plan->add(plan->f32_tensors, absmax_tensor(index, s), "F32", row_shape(rows, absmax_per_row(states.mode, n)),
+                  states.absmax[s].data(), static_cast<size_t>(states.absmax[s].bytes()));
+    }
+}
+
+// ---- loading ---------------------------------------------------------------------------------------
+
+class CheckpointReader {
+public:
+    CheckpointReader(const Optimizer& optimizer, const SafetensorsView& view)
+        : optimizer_(optimizer), algorithm_(optimizer.algorithm()), view_(view), meta_(view.metadata) {}
+
+    Status check_header() const {
+        std::string format, version, algorithm, stored_checksum;
+        BNB_FORWARD(meta_.text("format", &format));
+        BNB_RETURN_IF(format != kFormatName, BNB_ERR_BAD_FORMAT, "format = '%s' is not a bnb8 optimizer checkpoint",
+                      format.c_str());
+        BNB_FORWARD(meta_.text("format_version", &version));
+        int major = 0, minor = 0;
+        char tail = 0;
+        BNB_RETURN_IF(std::sscanf(version.c_str(), "%d.%d%c", &major, &minor, &tail) != 2 || major < 1 || minor < 0,
+                      BNB_ERR_BAD_FORMAT, "format_version = '%s' is not MAJOR.MINOR", version.c_str());
+        BNB_RETURN_IF(major > kFormatVersionMajor, BNB_ERR_VERSION,
+                      "the checkpoint has format version %d.%d; this library (%s) reads format %d.x", major, minor,
+                      BNB_VERSION_STRING, kFormatVersionMajor);
+        BNB_FORWARD(meta_.text("header_checksum", &stored_checksum));
+        BNB_RETURN_IF(stored_checksum != checksum_hex(header_checksum(view_.metadata, signatures(view_.tensors))),
+                      BNB_ERR_BAD_FORMAT, "the header checksum does not match: the header is corrupt");
+        BNB_FORWARD(meta_.text("algorithm", &algorithm));
+        BNB_RETURN_IF(algorithm != algorithm_.name, BNB_ERR_INVALID_ARGUMENT,
+                      "the checkpoint is for algorithm '%s', this optimizer is '%s'", algorithm.c_str(),
+                      algorithm_.name);
+        int64_t block_size = 0;
+        BNB_FORWARD(meta_.integer("block_size", 1, INT32_MAX, &block_size));
+        BNB_RETURN_IF(block_size != kBlockSize, BNB_ERR_BAD_FORMAT, "block_size = %lld; bnb8 blocks are %d elements",
+                      static_cast<long long>(block_size), kBlockSize);
+        return Status::ok_status();
+    }
+
+    Status read_groups(std::vector<Hparams>* groups) const {
+        int64_t count = 0;
+        BNB_FORWARD(meta_.integer("groups", 1, INT64_MAX, &count));
+        BNB_RETURN_IF(count != optimizer_.group_count(), BNB_ERR_INVALID_ARGUMENT,
+                      "the checkpoint has %lld parameter groups, this optimizer %lld", static_cast<long long>(count),
+                      static_cast<long long>(optimizer_.group_count()));
+        for (int64_t g = 0; g < count; ++g) {
+            Hparams h = optimizer_.group_hparams(g);
+            const std::string prefix = "group." + std::to_string(g) + ".";
+            for (int i = 0; i < algorithm_.num_hparams; ++i) {
+                const HparamSpec* spec = find_hparam(algorithm_, algorithm_.hparams[i]);
+                double value = 0;
+                BNB_FORWARD(meta_.real(prefix + spec->name, &value));
+                const Status valid = check_hparam(*spec, value, prefix.c_str());
+                BNB_RETURN_IF(!valid.ok(), BNB_ERR_BAD_FORMAT, "%s", valid.message().c_str());
+                h.*(spec->field) = value;
+            }
+            groups->push_back(h);
+        }
+        return Status::ok_status();
+    }
+
+    Status read_param(int64_t index, LoadedParam* out) {
+        const ParamEntry& entry = optimizer_.param(index);
+        const int64_t n = entry.param.numel;
+        int64_t numel = 0, group = 0, step = 0;
+        std::string dtype, mode_name;
+        BNB_FORWARD(meta_.integer(param_key(index, "numel"), 0, INT64_MAX, &numel));
+        BNB_RETURN_IF(numel != n, BNB_ERR_INVALID_ARGUMENT,
+                      "parameter %lld has %lld elements in the checkpoint, %lld in this optimizer",
+                      static_cast<long long>(index), static_cast<long long>(numel), static_cast<long long>(n));
+        BNB_FORWARD(meta_.text(param_key(index, "dtype"), &dtype));
+        BNB_RETURN_IF(dtype != dtype_name(entry.param.dtype), BNB_ERR_INVALID_ARGUMENT,
+                      "dtype mismatch: parameter %lld is %s in the checkpoint, %s in this optimizer",
+                      static_cast<long long>(index), dtype.c_str(), dtype_name(entry.param.dtype));
+        BNB_FORWARD(meta_.integer(param_key(index, "group"), 0, INT64_MAX, &group));
+        BNB_RETURN_IF(group != entry.group, BNB_ERR_INVALID_ARGUMENT,
+                      "parameter %lld is in group %lld in the checkpoint, group %lld in this optimizer",
+                      static_cast<long long>(index), static_cast<long long>(group), static_cast<long long>(entry.group));
+        BNB_FORWARD(meta_.integer(param_key(index, "step"), 0, INT64_MAX, &step));
+        BNB_FORWARD(meta_.text(param_key(index, "state_mode"), &mode_name));
+        const bnb_state_mode mode = parse_mode(mode_name);
+        BNB_RETURN_IF(mode_name != state_mode_name(mode), BNB_ERR_BAD_FORMAT,
+                      "parameter %lld: state_mode = '%s' is unknown", static_cast<long long>(index), mode_name.c_str());
+        BNB_RETURN_IF((mode == BNB_STATE_MODE_NONE) != (step == 0), BNB_ERR_BAD_FORMAT,
+                      "parameter %lld: step %lld is inconsistent with state_mode '%s'", static_cast<long long>(index),
+                      static_cast<long long>(step), mode_name.c_str());
+        out->step = step;
+        if (mode == BNB_STATE_MODE_NONE) return Status::ok_status();
+        const OptimizerConfig& config = optimizer_.config();
+        const bnb_state_mode expected = choose_state_mode(config.optim_bits, config.block_wise, config.min_8bit_size, n);
+        BNB_RETURN_IF(mode != expected, BNB_ERR_INVALID_ARGUMENT,
+                      "state codec mismatch: parameter %lld has %s states in the checkpoint, this optimizer keeps %s "
+                      "states for it",
+                      static_cast<long long>(index), mode_name.c_str(), state_mode_name(expected));
+        BNB_FORWARD(create_states(algorithm_, mode, n, index, &out->states));
+        for (int s = 0; s < algorithm_.num_states; ++s) BNB_FORWARD(read_state(index, s, &out->states));
+        return Status::ok_status();
+    }
+
+private:
+    static void copy_bytes(void* dst, const TensorIn* t) {
+        if (t->bytes > 0) std::memcpy(dst, t->data, t->bytes);
+    }
+
+    static bnb_state_mode parse_mode(const std::string& name) {
+        for (int32_t m : {BNB_STATE_MODE_NONE, BNB_STATE_MODE_32BIT, BNB_STATE_MODE_8BIT_BLOCKWISE,
+                          BNB_STATE_MODE_8BIT_TENSORWISE}) {
+            if (name == state_mode_name(m)) return static_cast<bnb_state_mode>(m);
+        }
+        return BNB_STATE_MODE_NONE;
+    }
+
+    // The tensor `name` with the expected dtype and shape, after its checksum.
+    Status tensor(const std::string& name, const char* dtype, const std::vector<int64_t>& shape,
+                  const TensorIn** out) const {
+        const auto it = view_.tensors.find(name);
+        BNB_RETURN_IF(it == view_.tensors.end(), BNB_ERR_BAD_FORMAT, "tensor '%s' is missing", name.c_str());
+        BNB_RETURN_IF(it->second.dtype != dtype || it->second.shape != shape, BNB_ERR_BAD_FORMAT,
+                      "tensor '%s' has dtype %s and %zu dimensions, expected %s with the parameter's shape",
+                      name.c_str(), it->second.dtype.c_str(), it->second.shape.size(), dtype);
+        std::string stored;
+        BNB_FORWARD(meta_.text("checksum." + name, &stored));
+        BNB_RETURN_IF(stored != checksum_hex(checksum64(it->second.data, it->second.bytes)), BNB_ERR_BAD_FORMAT,
+                      "tensor '%s' does not match its checksum: the file is corrupt", name.c_str());
+        *out = &it->second;
+        return Status::ok_status();
+    }
+
+    Status map_for(int64_t index, int state, std::shared_ptr<const QuantMap>* out) {
+        std::string name;
+        BNB_FORWARD(meta_.text(state_tensor(index, state) + ".qmap", &name));
+        const bnb_qmap_kind kind = algorithm_.state_map[state];
+        const auto cached = maps_.find(name);
+        if (cached != maps_.end()) {
+            BNB_RETURN_IF(cached->second->kind() != kind, BNB_ERR_BAD_FORMAT,
+                          "map '%s' is used for both signed and unsigned states", name.c_str());
+            *out = cached->second;
+            return Status::ok_status();
+        }
+        const TensorIn* t = nullptr;
+        BNB_FORWARD(tensor(name, "F32", {kMapSize}, &t));
+        float values[kMapSize];
+        std::memcpy(values, t->data, sizeof values);
+        const std::shared_ptr<const QuantMap>& builtin = QuantMap::builtin(kind);
+        std::shared_ptr<const QuantMap> map = builtin;
+        if (std::memcmp(values, builtin->values(), sizeof values) != 0) {
+            BNB_FORWARD(QuantMap::create(values, kind, name.c_str(), &map));
+        }
+        maps_[name] = map;
+        *out = std::move(map);
+        return Status::ok_status();
+    }
+
+    Status read_state(int64_t index, int state, ParamStates* states) {
+        const int64_t n = optimizer_.param(index).param.numel;
+        const int64_t rows = algorithm_.rows[state];
+        const TensorIn* t = nullptr;
+        if (states->mode == BNB_STATE_MODE_32BIT) {
+            BNB_FORWARD(tensor(state_tensor(index, state), "F32", row_shape(rows, n), &t));
+            copy_bytes(states->values[state].data(), t);
+            return Status::ok_status();
+        }
+        BNB_FORWARD(map_for(index, state, &states->maps[state]));
+        BNB_FORWARD(tensor(state_tensor(index, state), "U8", row_shape(rows, n), &t));
+        copy_bytes(states->codes[state].data(), t);
+        BNB_FORWARD(tensor(absmax_tensor(index, state), "F32", row_shape(rows, absmax_per_row(states->mode, n)), &t));
+        copy_bytes(states->absmax[state].data(), t);
+        const AlignedBuffer<float>& absmax = states->absmax[state];
+        for (int64_t i = 0; i < absmax.size(); ++i) {
+            BNB_RETURN_IF(!(absmax[i] >= 0.0f), BNB_ERR_BAD_FORMAT, "%s[%lld] = %s is not a valid absmax",
+                          absmax_tensor(index, state).c_str(), static_cast<long long>(i),
+                          format_double(absmax[i]).c_str());
+        }
+        return Status::ok_status();
+    }
+
+    const Optimizer& optimizer_;
+    const AlgorithmTraits& algorithm_;
+    const SafetensorsView& view_;
+    MetadataReader meta_;
+    std::map<std::string, std::shared_ptr<const QuantMap>> maps_;
+};
+
+}  // namespace
+
+Status plan_checkpoint(const Optimizer& optimizer, SafetensorsPlan* out) {
+    PlanBuilder plan;
+    Metadata& m = plan.metadata;
+    const OptimizerConfig& config = optimizer.config();
+    m["format"] = kFormatName;
+    m["format_version"] = std::to_string(kFormatVersionMajor) + "." + std::to_string(kFormatVersionMinor);
+    m["library_version"] = BNB_VERSION_STRING;
+    m["algorithm"] = optimizer.algorithm().name;
+    m["block_size"] = std::to_string(kBlockSize);
+    m["optim_bits"] = std::to_string(config.optim_bits);
+    m["block_wise"] = config.block_wise ? "1" : "0";
+    m["min_8bit_size"] = std::to_string(config.min_8bit_size);
+    m["groups"] = std::to_string(optimizer.group_count());
+    for (int64_t g = 0; g < optimizer.group_count(); ++g) {
+        const AlgorithmTraits& algorithm = optimizer.algorithm();
+        for (int i = 0; i < algorithm.num_hparams; ++i) {
+            const HparamSpec* spec = find_hparam(algorithm, algorithm.hparams[i]);
+            m["group." + std::to_string(g) + "." + spec->name] = format_double(optimizer.group_hparams(g).*(spec->field));
+        }
+    }
+    m["params"] = std::to_string(optimizer.param_count());
+    for (int64_t i = 0; i < optimizer.param_count(); ++i) describe_param(optimizer, i, &plan);
+
+    std::vector<TensorOut> tensors;
+    for (size_t j = 0; j < plan.maps.size(); ++j) {
+        plan.add(tensors, "qmap." + std::to_string(j), "F32", {kMapSize}, plan.maps[j]->values(),
+                 sizeof(float) * kMapSize);
+    }
+    for (TensorOut& t : plan.f32_tensors) tensors.push_back(std::move(t));
+    for (TensorOut& t : plan.u8_tensors) tensors.push_back(std::move(t));
+    std::map<std::string, TensorSignature> table;
+    for (const TensorOut& t : tensors) table[t.name] = TensorSignature{t.dtype, t.shape};
+    m["header_checksum"] = checksum_hex(header_checksum(m, table));
+    return plan_safetensors(m, std::move(tensors), out);
+}
+
+Status load_checkpoint(Optimizer& optimizer, const uint8_t* data, size_t size) {
+    SafetensorsView view;
+    BNB_FORWARD(parse_safetensors(data, size, &view));
+    CheckpointReader reader(optimizer, view);
+    BNB_FORWARD(reader.check_header());
+    std::vector<Hparams> groups;
+    BNB_FORWARD(reader.read_groups(&groups));
+    MetadataReader meta(view.metadata);
+    int64_t count = 0;
+    BNB_FORWARD(meta.integer("params", 0, INT64_MAX, &count));
+    BNB_RETURN_IF(count != optimizer.param_count(), BNB_ERR_INVALID_ARGUMENT,
+                  "the checkpoint has %lld parameters, this optimizer %lld", static_cast<long long>(count),
+                  static_cast<long long>(optimizer.param_count()));
+    std::vector<LoadedParam> params(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) BNB_FORWARD(reader.read_param(i, &params[static_cast<size_t>(i)]));
+    optimizer.install_state(std::move(groups), std::move(params));
+    return Status::ok_status();
+}
+
+}  // namespace bnb
