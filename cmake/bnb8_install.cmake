@@ -18,5 +18,6 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/bnb8ConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/bnb8Config.cmake ${PROJECT_BINARY_DIR}/bnb8ConfigVersion.cmake
         DESTINATION ${BNB8_CMAKE_DIR})
 
+file(RELATIVE_PATH BNB8_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/bnb8.pc.in ${PROJECT_BINARY_DIR}/bnb8.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/bnb8.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -23,7 +23,7 @@ ensure_packages() {
 }
 
 # The packages every build needs.
-BNB_BUILD_PACKAGES=(cmake g++ make libcmocka-dev nlohmann-json3-dev libxxhash-dev)
+BNB_BUILD_PACKAGES=(cmake g++ make pkg-config libcmocka-dev nlohmann-json3-dev libxxhash-dev)
 
 # Configure and build into $1 (extra CMake arguments follow).
 bnb_build() {

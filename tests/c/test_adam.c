@@ -53,38 +53,83 @@ static const char* algo_label(bnb_algorithm a) { return a == BNB_ALGO_ADAM ? "ad
 
 /* ---- A1: 32-bit states vs float64 ---------------------------------------------------------------- */
 
+/* A parameter trained by the library beside its float64 reference: the library's buffers in the test
+ * dtype, the reference's p, m, v and the current gradient g in double. */
+typedef struct trajectory {
+    int64_t n;
+    test_rng rng;
+    test_buffer param, grad;
+    double *p, *m, *v, *g;
+} trajectory;
+
+/* Params randn * 0.1 in the dtype; the reference starts from their exact values and zero states. */
+static void trajectory_init(trajectory* t, int64_t n, bnb_dtype dtype, uint64_t seed) {
+    t->n = n;
+    rng_seed(&t->rng, seed);
+    t->param = buffer_alloc(n, dtype);
+    t->grad = buffer_alloc(n, dtype);
+    fill_normal(&t->rng, &t->param, 0.1);
+    t->p = malloc(sizeof(double) * (size_t)n);
+    t->m = calloc((size_t)n, sizeof(double));
+    t->v = calloc((size_t)n, sizeof(double));
+    t->g = malloc(sizeof(double) * (size_t)n);
+    for (int64_t i = 0; i < n; ++i) t->p[i] = buffer_get(&t->param, i);
+}
+
+/* A new gradient randn * 0.01 in the dtype, and its exact value for the reference. */
+static void trajectory_next_grad(trajectory* t) {
+    fill_normal(&t->rng, &t->grad, 0.01);
+    for (int64_t i = 0; i < t->n; ++i) t->g[i] = buffer_get(&t->grad, i);
+}
+
+/* The reference parameter rounded to the dtype, copied into the library's parameter (spec protocol). */
+static void trajectory_sync_param(trajectory* t) {
+    for (int64_t i = 0; i < t->n; ++i) {
+        t->p[i] = round_to_dtype(t->p[i], t->param.dtype);
+        buffer_set(&t->param, i, t->p[i]);
+    }
+}
+
+static void trajectory_free(trajectory* t) {
+    buffer_free(&t->param);
+    buffer_free(&t->grad);
+    free(t->p);
+    free(t->m);
+    free(t->v);
+    free(t->g);
+}
+
+/* Spec protocols: save, load into a new optimizer built the same way, check the bytes, continue with it. */
+static bnb_optimizer* reload(bnb_optimizer* opt, bnb_algorithm algorithm, int bits, int block_wise,
+                             const ref_hparams* h, trajectory* t) {
+    bnb_optimizer* fresh = make_optimizer(algorithm, bits, block_wise, h->lr, h->weight_decay, 4096);
+    add_param(fresh, &t->param, &t->grad);
+    assert_checkpoint_round_trip(opt, fresh);
+    bnb_optimizer_destroy(opt);
+    return fresh;
+}
+
 static void run_a1(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, double weight_decay) {
-    const int64_t n = 1024 * cols;
     ref_hparams h = default_hparams(algorithm);
     h.weight_decay = weight_decay;
     double atol = 0.0, rtol = 0.0;
     a1_tolerance(dtype, &atol, &rtol);
-    test_rng rng;
-    rng_seed(&rng, 1000 + (uint64_t)cols * 7 + (uint64_t)dtype);
-
-    test_buffer param = buffer_alloc(n, dtype), grad = buffer_alloc(n, dtype);
-    fill_normal(&rng, &param, 0.1);
-    double* p = malloc(sizeof(double) * (size_t)n);
-    double* m = calloc((size_t)n, sizeof(double));
-    double* v = calloc((size_t)n, sizeof(double));
-    double* g = malloc(sizeof(double) * (size_t)n);
-    for (int64_t i = 0; i < n; ++i) p[i] = buffer_get(&param, i);
-
+    trajectory t;
+    trajectory_init(&t, 1024 * cols, dtype, 1000 + (uint64_t)cols * 7 + (uint64_t)dtype);
     bnb_optimizer* opt = make_optimizer(algorithm, 32, 1, h.lr, h.weight_decay, 4096);
-    add_param(opt, &param, &grad);
+    add_param(opt, &t.param, &t.grad);
     for (int step = 1; step <= 20; ++step) {
-        fill_normal(&rng, &grad, 0.01);
-        for (int64_t i = 0; i < n; ++i) g[i] = buffer_get(&grad, i);
-        ref_adam_step(algorithm == BNB_ALGO_ADAMW, &h, step, n, p, m, v, g);
+        trajectory_next_grad(&t);
+        ref_adam_step(algorithm == BNB_ALGO_ADAMW, &h, step, t.n, t.p, t.m, t.v, t.g);
         assert_int_equal(bnb_step(opt), BNB_OK);
 
-        float* sm = read_state(opt, 0, 1, n);
-        float* sv = read_state(opt, 0, 2, n);
+        float* sm = read_state(opt, 0, 1, t.n);
+        float* sv = read_state(opt, 0, 2, t.n);
         int64_t state_bad = 0, param_bad = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            state_bad += !is_close(sm[i], m[i], atol, rtol);
-            state_bad += !is_close(sv[i], v[i], atol, rtol);
-            param_bad += !is_close(buffer_get(&param, i), p[i], atol, rtol);
+        for (int64_t i = 0; i < t.n; ++i) {
+            state_bad += !is_close(sm[i], t.m[i], atol, rtol);
+            state_bad += !is_close(sv[i], t.v[i], atol, rtol);
+            param_bad += !is_close(buffer_get(&t.param, i), t.p[i], atol, rtol);
         }
         free(sm);
         free(sv);
@@ -93,27 +138,11 @@ static void run_a1(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, doubl
                      algo_label(algorithm), dtype_label(dtype), (long long)cols, weight_decay, step,
                      (long long)state_bad, (long long)param_bad);
         }
-        if (dtype != BNB_DTYPE_F32) {
-            for (int64_t i = 0; i < n; ++i) {
-                p[i] = round_to_dtype(p[i], dtype);
-                buffer_set(&param, i, p[i]);
-            }
-        }
-        if (step % 4 == 0 && step < 20) { /* spec A1: save -> new optimizer -> load, at steps 4, 8, 12, 16 */
-            bnb_optimizer* fresh = make_optimizer(algorithm, 32, 1, h.lr, h.weight_decay, 4096);
-            add_param(fresh, &param, &grad);
-            assert_checkpoint_round_trip(opt, fresh);
-            bnb_optimizer_destroy(opt);
-            opt = fresh; /* continue with the loaded optimizer */
-        }
+        if (dtype != BNB_DTYPE_F32) trajectory_sync_param(&t);
+        if (step % 4 == 0 && step < 20) opt = reload(opt, algorithm, 32, 1, &h, &t); /* steps 4, 8, 12, 16 */
     }
     bnb_optimizer_destroy(opt);
-    buffer_free(&param);
-    buffer_free(&grad);
-    free(p);
-    free(m);
-    free(v);
-    free(g);
+    trajectory_free(&t);
 }
 
 static void a1_all(bnb_algorithm algorithm) {
@@ -131,76 +160,51 @@ static void a1_adamw(void** state) { (void)state; a1_all(BNB_ALGO_ADAMW); }
 /* Swapping coupled and decoupled decay must break A1: the references are not interchangeable. */
 static void a1_detects_swapped_decay(void** state) {
     (void)state;
-    const int64_t n = 1024 * 32;
     ref_hparams h = default_hparams(BNB_ALGO_ADAMW);
     h.weight_decay = 0.1;
-    test_rng rng;
-    rng_seed(&rng, 77);
-    test_buffer param = buffer_alloc(n, BNB_DTYPE_F32), grad = buffer_alloc(n, BNB_DTYPE_F32);
-    fill_normal(&rng, &param, 0.1);
-    double* p = malloc(sizeof(double) * (size_t)n);
-    double* m = calloc((size_t)n, sizeof(double));
-    double* v = calloc((size_t)n, sizeof(double));
-    double* g = malloc(sizeof(double) * (size_t)n);
-    for (int64_t i = 0; i < n; ++i) p[i] = buffer_get(&param, i);
+    trajectory t;
+    trajectory_init(&t, 1024 * 32, BNB_DTYPE_F32, 77);
     bnb_optimizer* opt = make_optimizer(BNB_ALGO_ADAMW, 32, 1, h.lr, h.weight_decay, 4096);
-    add_param(opt, &param, &grad);
-    int64_t param_bad = 0;
+    add_param(opt, &t.param, &t.grad);
     for (int step = 1; step <= 20; ++step) {
-        fill_normal(&rng, &grad, 0.01);
-        for (int64_t i = 0; i < n; ++i) g[i] = buffer_get(&grad, i);
-        ref_adam_step(0 /* coupled: the wrong reference */, &h, step, n, p, m, v, g);
+        trajectory_next_grad(&t);
+        ref_adam_step(0 /* coupled: the wrong reference */, &h, step, t.n, t.p, t.m, t.v, t.g);
         assert_int_equal(bnb_step(opt), BNB_OK);
     }
-    for (int64_t i = 0; i < n; ++i) param_bad += !is_close(buffer_get(&param, i), p[i], 1e-6, 1e-5);
-    assert_true(param_bad > n / 2);
+    int64_t param_bad = 0;
+    for (int64_t i = 0; i < t.n; ++i) param_bad += !is_close(buffer_get(&t.param, i), t.p[i], 1e-6, 1e-5);
+    assert_true(param_bad > t.n / 2);
     bnb_optimizer_destroy(opt);
-    buffer_free(&param);
-    buffer_free(&grad);
-    free(p);
-    free(m);
-    free(v);
-    free(g);
+    trajectory_free(&t);
 }
 
 /* ---- A3: 8-bit states vs float64 ----------------------------------------------------------------- */
 
 static void run_a3(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, int block_wise) {
-    const int64_t n = 1024 * cols;
     const ref_hparams h = default_hparams(algorithm);
     const double max_mean_err = dtype == BNB_DTYPE_BF16 ? 1.7e-4 : 6e-5;
     const double max_mean_rel = dtype == BNB_DTYPE_BF16 ? 1.6e-3 : 6e-4;
-    test_rng rng;
-    rng_seed(&rng, 5000 + (uint64_t)cols * 3 + (uint64_t)dtype * 11 + (uint64_t)block_wise);
-
-    test_buffer param = buffer_alloc(n, dtype), grad = buffer_alloc(n, dtype);
-    fill_normal(&rng, &param, 0.1);
-    double* p = malloc(sizeof(double) * (size_t)n);
-    double* m = calloc((size_t)n, sizeof(double));
-    double* v = calloc((size_t)n, sizeof(double));
-    double* g = malloc(sizeof(double) * (size_t)n);
-    for (int64_t i = 0; i < n; ++i) p[i] = buffer_get(&param, i);
-
+    trajectory t;
+    trajectory_init(&t, 1024 * cols, dtype, 5000 + (uint64_t)cols * 3 + (uint64_t)dtype * 11 + (uint64_t)block_wise);
     bnb_optimizer* opt = make_optimizer(algorithm, 8, block_wise, h.lr, h.weight_decay, 4096);
-    add_param(opt, &param, &grad);
+    add_param(opt, &t.param, &t.grad);
     for (int step = 1; step <= 50; ++step) {
-        fill_normal(&rng, &grad, 0.01);
-        for (int64_t i = 0; i < n; ++i) g[i] = buffer_get(&grad, i);
-        ref_adam_step(algorithm == BNB_ALGO_ADAMW, &h, step, n, p, m, v, g);
+        trajectory_next_grad(&t);
+        ref_adam_step(algorithm == BNB_ALGO_ADAMW, &h, step, t.n, t.p, t.m, t.v, t.g);
         assert_int_equal(bnb_step(opt), BNB_OK);
 
-        float* sm = read_state(opt, 0, 1, n);
-        float* sv = read_state(opt, 0, 2, n);
+        float* sm = read_state(opt, 0, 1, t.n);
+        float* sv = read_state(opt, 0, 2, t.n);
         int64_t bad_m = 0, bad_v = 0;
         double sum_err = 0.0, sum_rel = 0.0;
-        for (int64_t i = 0; i < n; ++i) {
-            bad_m += !is_close(sm[i], m[i], 3e-3, 1e-3);
-            bad_v += !is_close(sv[i], v[i], 3e-3, 1e-3);
-            const double e = fabs(p[i] - buffer_get(&param, i));
+        for (int64_t i = 0; i < t.n; ++i) {
+            bad_m += !is_close(sm[i], t.m[i], 3e-3, 1e-3);
+            bad_v += !is_close(sv[i], t.v[i], 3e-3, 1e-3);
+            const double e = fabs(t.p[i] - buffer_get(&t.param, i));
             sum_err += e;
-            sum_rel += e / (fabs(p[i]) + 1e-9);
+            sum_rel += e / (fabs(t.p[i]) + 1e-9);
         }
-        const double mean_err = sum_err / (double)n, mean_rel = sum_rel / (double)n;
+        const double mean_err = sum_err / (double)t.n, mean_rel = sum_rel / (double)t.n;
         if (bad_m >= 20 || bad_v >= 20 || !(mean_err < max_mean_err) || !(mean_rel < max_mean_rel)) {
             fail_msg("A3 %s %s [1024,%lld] %s step %d: state mismatches m=%lld v=%lld, mean err %.3g "
                      "(< %.3g), mean rel %.3g (< %.3g)",
@@ -209,32 +213,20 @@ static void run_a3(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, int b
                      mean_err, max_mean_err, mean_rel, max_mean_rel);
         }
         /* Protocol: the reference continues from the library's param (rounded) and dequantized states. */
-        for (int64_t i = 0; i < n; ++i) {
-            p[i] = round_to_dtype(p[i], dtype);
-            buffer_set(&param, i, p[i]);
-            m[i] = sm[i];
-            v[i] = sv[i];
+        trajectory_sync_param(&t);
+        for (int64_t i = 0; i < t.n; ++i) {
+            t.m[i] = sm[i];
+            t.v[i] = sv[i];
         }
         free(sm);
         free(sv);
-        if (step % 10 == 0 && step < 50) { /* spec A3: save/load at steps 10, 20, 30, 40, then continue */
-            bnb_optimizer* fresh = make_optimizer(algorithm, 8, block_wise, h.lr, h.weight_decay, 4096);
-            add_param(fresh, &param, &grad);
-            assert_checkpoint_round_trip(opt, fresh);
-            bnb_optimizer_destroy(opt);
-            opt = fresh;
-        }
+        if (step % 10 == 0 && step < 50) opt = reload(opt, algorithm, 8, block_wise, &h, &t); /* 10, 20, 30, 40 */
     }
     const bnb_param_info info = param_info(opt, 0);
     assert_int_equal(info.state_mode, block_wise ? BNB_STATE_MODE_8BIT_BLOCKWISE : BNB_STATE_MODE_8BIT_TENSORWISE);
     assert_int_equal(info.step, 50);
     bnb_optimizer_destroy(opt);
-    buffer_free(&param);
-    buffer_free(&grad);
-    free(p);
-    free(m);
-    free(v);
-    free(g);
+    trajectory_free(&t);
 }
 
 static void a3_for(bnb_algorithm algorithm, bnb_dtype dtype) {
