@@ -30,6 +30,9 @@
  *   - Thread safety: one optimizer handle must not be used by two threads at the same time; distinct
  *     handles are fully independent. Functions without a handle are thread-safe.
  *   - Element counts, indices and step counters are 64-bit.
+ *   - Arguments and fields that hold one of the enumerations below (bnb_algorithm, bnb_hparam, ...) are
+ *     declared int32_t: any value can cross the ABI, and unknown values are rejected with
+ *     BNB_ERR_INVALID_ARGUMENT instead of being undefined behaviour for the library.
  *   - Structures that may grow (bnb_optimizer_config, bnb_param_info) start with a struct_size field:
  *     the library reads or writes only the first struct_size bytes, so a program compiled against an
  *     older header keeps working with a newer library.
@@ -124,10 +127,10 @@ typedef enum bnb_status {
 } bnb_status;
 
 /**
- * A static, actionable sentence describing a status code (never NULL; unknown codes get a generic
- * sentence). Thread-safe. since 0.1
+ * A static, actionable sentence describing a bnb_status code (never NULL; unknown codes get a
+ * generic sentence). Thread-safe. since 0.1
  */
-BNB_API const char* bnb_status_string(bnb_status status);
+BNB_API const char* bnb_status_string(int32_t status);
 
 /**
  * The detailed message of the most recent failure on the calling thread, e.g.
@@ -293,11 +296,11 @@ typedef struct bnb_optimizer_config {
  * Fill *config with the defaults of `algorithm` and set struct_size to sizeof(bnb_optimizer_config).
  * Bindings call this instead of the macro. since 0.1
  * @param config     Caller-owned struct to fill; not NULL.
- * @param algorithm  A bnb_algorithm.
+ * @param algorithm  A bnb_algorithm value.
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT for a NULL config or an unknown algorithm.
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_config_init(bnb_optimizer_config* config,
-                                                           bnb_algorithm algorithm);
+                                                           int32_t algorithm);
 
 /* ================================================================================================ */
 /* Lifecycle                                                                                        */
@@ -353,11 +356,11 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_group_count(const bnb_optimizer* 
  *         have, a value out of range or non-finite).
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_set_hparam(bnb_optimizer* optimizer, int64_t group,
-                                                          bnb_hparam hparam, double value);
+                                                          int32_t hparam, double value);
 
 /** Read one hyper-parameter of a group into *out_value. since 0.1 */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_get_hparam(const bnb_optimizer* optimizer,
-                                                          int64_t group, bnb_hparam hparam,
+                                                          int64_t group, int32_t hparam,
                                                           double* out_value);
 
 /** Valid range of a hyper-parameter: min <= x (or min < x), x <= max (or x < max). since 0.1 */
@@ -373,7 +376,7 @@ typedef struct bnb_hparam_bounds {
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (unknown algorithm or hparam, or one the algorithm does not
  *         have, NULL out).
  */
-BNB_API BNB_NODISCARD bnb_status bnb_hparam_get_bounds(bnb_algorithm algorithm, bnb_hparam hparam,
+BNB_API BNB_NODISCARD bnb_status bnb_hparam_get_bounds(int32_t algorithm, int32_t hparam,
                                                        bnb_hparam_bounds* out);
 
 /* ================================================================================================ */
@@ -454,7 +457,7 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_state_bytes(const bnb_optimizer* 
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, unknown index or state, dst_count != numel).
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, int64_t index,
-                                                          bnb_state_id state, float* dst,
+                                                          int32_t state, float* dst,
                                                           int64_t dst_count);
 
 /* ================================================================================================ */
@@ -545,7 +548,7 @@ BNB_API BNB_NODISCARD bnb_status bnb_state_load_from_buffer(bnb_optimizer* optim
  * Copy a built-in map (256 fp32 values, strictly increasing, ending in 1.0) into dst. since 0.1
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL dst, unknown kind).
  */
-BNB_API BNB_NODISCARD bnb_status bnb_qmap_copy(bnb_qmap_kind kind, float* dst);
+BNB_API BNB_NODISCARD bnb_status bnb_qmap_copy(int32_t kind, float* dst);
 
 /**
  * Block-wise quantization exactly as the 8-bit states are stored: per block of 256 elements the
@@ -559,7 +562,7 @@ BNB_API BNB_NODISCARD bnb_status bnb_qmap_copy(bnb_qmap_kind kind, float* dst);
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL pointers, unknown kind or dtype, numel < 0, a non-CPU
  *         tensor).
  */
-BNB_API BNB_NODISCARD bnb_status bnb_quantize_blockwise(bnb_qmap_kind kind, const bnb_tensor* src,
+BNB_API BNB_NODISCARD bnb_status bnb_quantize_blockwise(int32_t kind, const bnb_tensor* src,
                                                         uint8_t* codes, float* absmax);
 
 /**
@@ -567,7 +570,7 @@ BNB_API BNB_NODISCARD bnb_status bnb_quantize_blockwise(bnb_qmap_kind kind, cons
  * is 0), rounded to dst's dtype (round to nearest even). since 0.1
  * @param dst  Output tensor; its numel gives the element count. F32, F16 or BF16, CPU.
  */
-BNB_API BNB_NODISCARD bnb_status bnb_dequantize_blockwise(bnb_qmap_kind kind, const uint8_t* codes,
+BNB_API BNB_NODISCARD bnb_status bnb_dequantize_blockwise(int32_t kind, const uint8_t* codes,
                                                           const float* absmax, bnb_tensor* dst);
 
 #ifdef __cplusplus

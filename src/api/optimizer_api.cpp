@@ -25,12 +25,12 @@ Status check_out(const void* out, const char* name) {
 
 }  // namespace
 
-extern "C" bnb_status bnb_optimizer_config_init(bnb_optimizer_config* config, bnb_algorithm algorithm) {
+extern "C" bnb_status bnb_optimizer_config_init(bnb_optimizer_config* config, int32_t algorithm) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_out(config, "config"));
         const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
         BNB_RETURN_IF(traits == nullptr, BNB_ERR_INVALID_ARGUMENT, "algorithm = %d is not a known algorithm",
-                      static_cast<int>(algorithm));
+                      algorithm);
         bnb::fill_config_defaults(*traits, config);
         return Status::ok_status();
     });
@@ -71,7 +71,7 @@ extern "C" bnb_status bnb_optimizer_group_count(const bnb_optimizer* optimizer, 
     });
 }
 
-extern "C" bnb_status bnb_optimizer_set_hparam(bnb_optimizer* optimizer, int64_t group, bnb_hparam hparam,
+extern "C" bnb_status bnb_optimizer_set_hparam(bnb_optimizer* optimizer, int64_t group, int32_t hparam,
                                                double value) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
@@ -79,7 +79,7 @@ extern "C" bnb_status bnb_optimizer_set_hparam(bnb_optimizer* optimizer, int64_t
     });
 }
 
-extern "C" bnb_status bnb_optimizer_get_hparam(const bnb_optimizer* optimizer, int64_t group, bnb_hparam hparam,
+extern "C" bnb_status bnb_optimizer_get_hparam(const bnb_optimizer* optimizer, int64_t group, int32_t hparam,
                                                double* out_value) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
@@ -87,15 +87,15 @@ extern "C" bnb_status bnb_optimizer_get_hparam(const bnb_optimizer* optimizer, i
     });
 }
 
-extern "C" bnb_status bnb_hparam_get_bounds(bnb_algorithm algorithm, bnb_hparam hparam, bnb_hparam_bounds* out) {
+extern "C" bnb_status bnb_hparam_get_bounds(int32_t algorithm, int32_t hparam, bnb_hparam_bounds* out) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_out(out, "out"));
         const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
         BNB_RETURN_IF(traits == nullptr, BNB_ERR_INVALID_ARGUMENT, "algorithm = %d is not a known algorithm",
-                      static_cast<int>(algorithm));
+                      algorithm);
         const bnb::HparamSpec* spec = bnb::find_hparam(*traits, hparam);
         BNB_RETURN_IF(spec == nullptr, BNB_ERR_INVALID_ARGUMENT, "hparam = %d is not a hyper-parameter of %s",
-                      static_cast<int>(hparam), traits->name);
+                      hparam, traits->name);
         *out = spec->bounds;
         return Status::ok_status();
     });
@@ -142,7 +142,7 @@ extern "C" bnb_status bnb_optimizer_state_bytes(const bnb_optimizer* optimizer, 
     });
 }
 
-extern "C" bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, int64_t index, bnb_state_id state,
+extern "C" bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, int64_t index, int32_t state,
                                                float* dst, int64_t dst_count) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));

@@ -1,7 +1,7 @@
 // bnb_status_string(): one static, actionable sentence per status code.
 #include "bnb8.h"
 
-extern "C" const char* bnb_status_string(bnb_status status) {
+extern "C" const char* bnb_status_string(int32_t status) {
     switch (status) {
         case BNB_OK: return "Success.";
         case BNB_ERR_INVALID_ARGUMENT:
