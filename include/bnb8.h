@@ -172,12 +172,20 @@ BNB_API int32_t bnb_qmap_size(void);
 /* ================================================================================================ */
 
 /**
- * Optimizer algorithms. Values are pinned; values not listed are reserved for the rest of the family
- * (SGD, Lion, LAMB, LARS, RMSprop, Adagrad, AdEMAMix) and are rejected until implemented. since 0.1
+ * Optimizer algorithms (ALGORITHMS.md §6). Values are pinned. States per parameter in brackets:
+ * "state1" and "state2" in bnb_optimizer_copy_state() and in checkpoints. since 0.1
  */
 typedef enum bnb_algorithm {
-    BNB_ALGO_ADAM = 1,  /**< torch.optim.Adam: coupled L2 weight decay (g += wd * p). */
-    BNB_ALGO_ADAMW = 2  /**< torch.optim.AdamW: decoupled weight decay (p *= 1 - lr * wd), first. */
+    BNB_ALGO_ADAM = 1,     /**< torch.optim.Adam, coupled L2 decay (g += wd * p) [m, v]. */
+    BNB_ALGO_ADAMW = 2,    /**< torch.optim.AdamW, decoupled decay (p *= 1 - lr * wd) first [m, v]. */
+    BNB_ALGO_SGD = 3,      /**< torch.optim.SGD with momentum, dampening, nesterov [buf]; no state
+                                when momentum is 0. */
+    BNB_ALGO_LION = 4,     /**< Lion (lion-pytorch), decoupled decay [m]. */
+    BNB_ALGO_LAMB = 5,     /**< LAMB: the Adam direction scaled by a capped trust ratio [m, v]. */
+    BNB_ALGO_LARS = 6,     /**< LARS: momentum SGD scaled by a capped trust ratio [buf]. */
+    BNB_ALGO_RMSPROP = 7,  /**< torch.optim.RMSprop, non-centered, no momentum [square average v]. */
+    BNB_ALGO_ADAGRAD = 8,  /**< torch.optim.Adagrad [sum of squares v]. */
+    BNB_ALGO_ADEMAMIX = 9  /**< AdEMAMix [m1 and m2 as two rows of state1, nu]. */
 } bnb_algorithm;
 
 /** Element types of parameters and gradients. since 0.1 */
@@ -198,10 +206,14 @@ typedef enum bnb_state_mode {
     BNB_STATE_MODE_8BIT_TENSORWISE = 3    /**< uint8 codes, one fp32 absmax per tensor. */
 } bnb_state_mode;
 
-/** Which optimizer state of a parameter, for bnb_optimizer_copy_state(). since 0.1 */
+/**
+ * Which optimizer state of a parameter, for bnb_optimizer_copy_state(). State1 is m (Adam, AdamW,
+ * LAMB, Lion), the momentum buffer (SGD, LARS), the accumulator v (RMSprop, Adagrad), or m1 then m2
+ * (AdEMAMix: 2 x numel values, two rows). State2 is v (Adam, AdamW, LAMB) or nu (AdEMAMix). since 0.1
+ */
 typedef enum bnb_state_id {
-    BNB_STATE1 = 1, /**< First moment m (Adam, AdamW). */
-    BNB_STATE2 = 2  /**< Second moment v (Adam, AdamW). */
+    BNB_STATE1 = 1,
+    BNB_STATE2 = 2
 } bnb_state_id;
 
 /** Built-in quantization maps (ALGORITHMS.md, Appendix A). since 0.1 */
@@ -211,16 +223,39 @@ typedef enum bnb_qmap_kind {
 } bnb_qmap_kind;
 
 /**
- * Hyper-parameters that may change between steps, per parameter group. Values are pinned, in bands:
- * 100s step size and moment coefficients, 200s regularisation. since 0.1
+ * Hyper-parameters: per parameter group (bnb_optimizer_set_hparam) or per parameter
+ * (bnb_optimizer_set_param_override), read at every step, so they may change between steps. Values
+ * are pinned, in bands: 100s step size and moment coefficients, 200s regularisation and trust ratio.
+ * Each algorithm has only some of them (bnb_hparam_get_bounds() says which, and their ranges).
+ * since 0.1
  */
 typedef enum bnb_hparam {
     BNB_HPARAM_LR = 100,           /**< Learning rate, >= 0. */
-    BNB_HPARAM_BETA1 = 101,        /**< First-moment decay, in [0, 1). */
-    BNB_HPARAM_BETA2 = 102,        /**< Second-moment decay, in [0, 1). */
-    BNB_HPARAM_EPS = 110,          /**< Denominator epsilon, >= 0. */
-    BNB_HPARAM_WEIGHT_DECAY = 200  /**< Weight decay, >= 0. */
+    BNB_HPARAM_BETA1 = 101,        /**< First-moment decay, in [0, 1) (Adam, AdamW, LAMB, Lion, AdEMAMix). */
+    BNB_HPARAM_BETA2 = 102,        /**< Second-moment decay, in [0, 1) (Adam, AdamW, LAMB, Lion, AdEMAMix). */
+    BNB_HPARAM_BETA3 = 103,        /**< Slow-EMA decay, in [0, 1) (AdEMAMix). */
+    BNB_HPARAM_EPS = 110,          /**< Denominator epsilon, >= 0 (not SGD, LARS, Lion). */
+    BNB_HPARAM_ALPHA = 120,        /**< RMSprop smoothing in [0, 1); AdEMAMix mixing weight >= 0. */
+    BNB_HPARAM_MOMENTUM = 130,     /**< Momentum in [0, 1) (SGD; LARS needs > 0). */
+    BNB_HPARAM_DAMPENING = 131,    /**< Momentum dampening in [0, 1) (SGD). */
+    BNB_HPARAM_T_ALPHA = 140,      /**< AdEMAMix alpha warm-up length in steps, >= 0; 0 = off. */
+    BNB_HPARAM_T_BETA3 = 141,      /**< AdEMAMix beta3 warm-up length in steps, >= 0; 0 = off. */
+    BNB_HPARAM_WEIGHT_DECAY = 200, /**< Weight decay, >= 0. */
+    BNB_HPARAM_MAX_UNORM = 210     /**< Trust-ratio cap, >= 0; 0 = no trust ratio (LAMB, LARS). */
 } bnb_hparam;
+
+/**
+ * Per-parameter options (bnb_optimizer_set_param_override) whose optimizer-wide values come from the
+ * config. The first four shape a parameter's states: they may be overridden in any order before the
+ * parameter's first step, never after (BNB_ERR_INVALID_STATE). since 0.1
+ */
+typedef enum bnb_option {
+    BNB_OPTION_OPTIM_BITS = 300,          /**< 8 or 32. Overriding 32 keeps e.g. embeddings in fp32. */
+    BNB_OPTION_MIN_8BIT_SIZE = 301,       /**< Smaller parameters keep fp32 states. */
+    BNB_OPTION_BLOCK_WISE = 302,          /**< 1 block-wise, 0 tensor-wise 8-bit states. */
+    BNB_OPTION_PERCENTILE_CLIPPING = 303, /**< Integer in [0, 100]; 100 = off. */
+    BNB_OPTION_SKIP_ZEROS = 310           /**< 1: elements whose raw gradient is +-0 are not updated. */
+} bnb_option;
 
 /* ================================================================================================ */
 /* Tensors                                                                                          */
@@ -260,8 +295,14 @@ typedef struct bnb_tensor {
  * program built against an older header keeps working); bytes past the library's own struct are
  * ignored. struct_size must cover at least struct_size and algorithm (BNB_OPTIMIZER_CONFIG_MIN_SIZE).
  *
- * The lr, betas, eps and weight decay set here are the initial hyper-parameters of every parameter
- * group; change them later with bnb_optimizer_set_hparam().
+ * Every field applies to some algorithms only: a field that does not apply to the chosen algorithm must
+ * keep its neutral value (what bnb_optimizer_config_init() writes, or the default sentinel), else
+ * creation fails with BNB_ERR_INVALID_ARGUMENT; options the family defines but bnb8 does not
+ * implement (AMSGrad, centered RMSprop, ...) fail with BNB_ERR_UNSUPPORTED. Nothing is ignored.
+ *
+ * The hyper-parameters set here (lr, betas, eps, weight decay, alpha, momentum, dampening, t_alpha,
+ * t_beta3, max_unorm) are the initial values of every parameter group; change them later with
+ * bnb_optimizer_set_hparam(). SGD and LARS have no default learning rate: set lr.
  */
 typedef struct bnb_optimizer_config {
     size_t struct_size;    /**< sizeof(bnb_optimizer_config). since 0.1 */
@@ -275,6 +316,27 @@ typedef struct bnb_optimizer_config {
     int32_t block_wise;    /**< 8-bit only: 1 block-wise absmax (default), 0 one absmax per tensor. since 0.1 */
     int32_t amsgrad;       /**< Must be 0: AMSGrad is not supported (BNB_ERR_UNSUPPORTED). since 0.1 */
     int64_t min_8bit_size; /**< Parameters with fewer elements keep fp32 states. >= 0. Default 4096. since 0.1 */
+    double beta3;          /**< AdEMAMix slow-EMA decay in [0, 1). Default 0.9999. since 0.1 */
+    double alpha;          /**< RMSprop smoothing in [0, 1), default 0.99; AdEMAMix mixing weight >= 0,
+                                default 5. since 0.1 */
+    double momentum;       /**< SGD in [0, 1), default 0 (plain SGD, no state); LARS in (0, 1), no
+                                default; RMSprop: must be 0 (BNB_ERR_UNSUPPORTED). since 0.1 */
+    double dampening;      /**< SGD in [0, 1), default 0; LARS: must be 0 (unsupported). since 0.1 */
+    double t_alpha;        /**< AdEMAMix: steps over which alpha ramps up; 0 = off (default). since 0.1 */
+    double t_beta3;        /**< AdEMAMix: steps over which beta3 ramps up; 0 = off (default). since 0.1 */
+    double max_unorm;      /**< LAMB (default 1) and LARS (default 0.02): trust-ratio cap, 0 = no trust
+                                ratio; every other algorithm: must be 0. since 0.1 */
+    double lr_decay;       /**< Adagrad: must be 0 (unsupported). since 0.1 */
+    double initial_accumulator_value; /**< Adagrad: must be 0 (unsupported). since 0.1 */
+    int32_t nesterov;      /**< SGD: 0 or 1, needs momentum > 0 and dampening 0; LARS: unsupported. since 0.1 */
+    int32_t centered;      /**< RMSprop: must be 0 (unsupported). since 0.1 */
+    int32_t percentile_clipping; /**< Integer in [0, 100]: clip each gradient's norm to this percentile of
+                                      its last 100 norms; 100 = off (default). since 0.1 */
+    int32_t skip_zeros;    /**< 1: an element whose raw gradient is +0 or -0 is not updated. Default 0. since 0.1 */
+    int32_t skip_step_on_nonfinite; /**< 1: a step with any NaN or +-Inf gradient element changes nothing
+                                         (see bnb_optimizer_last_step_info). Default 0. since 0.1 */
+    int32_t bias_correction; /**< LAMB: must be 1 (0 is unsupported). Default 1. since 0.1 */
+    int32_t adam_w_mode;   /**< LAMB: must be 1 (0 is unsupported). Default 1. since 0.1 */
 } bnb_optimizer_config;
 
 /** Smallest struct_size accepted: the struct_size and algorithm fields. since 0.1 */
@@ -289,7 +351,10 @@ typedef struct bnb_optimizer_config {
     {                                                                                               \
         sizeof(bnb_optimizer_config), 0, BNB_DEFAULT_I32, BNB_DEFAULT_F64, BNB_DEFAULT_F64,         \
             BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_I32, BNB_DEFAULT_I32,    \
-            BNB_DEFAULT_I64                                                                         \
+            BNB_DEFAULT_I64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64,    \
+            BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64,    \
+            BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32,    \
+            BNB_DEFAULT_I32, BNB_DEFAULT_I32                                                        \
     }
 
 /**
@@ -314,10 +379,13 @@ typedef struct bnb_optimizer bnb_optimizer;
  * The config is copied; it may be freed afterwards. since 0.1
  * @param config  A config (see bnb_optimizer_config for versioning); not NULL.
  * @param out     Receives the new handle; not NULL. Free it with bnb_optimizer_destroy().
- * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL pointer, unknown algorithm, a value out of range:
- *         lr, eps or weight_decay < 0 or non-finite, a beta outside [0, 1), optim_bits not 8 or 32,
- *         min_8bit_size < 0, block_wise or amsgrad not 0 or 1); BNB_ERR_VERSION (struct_size below
- *         BNB_OPTIMIZER_CONFIG_MIN_SIZE); BNB_ERR_UNSUPPORTED (amsgrad = 1); BNB_ERR_OUT_OF_MEMORY.
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL pointer, unknown algorithm, a non-finite value or
+ *         one out of its range, lr unset for SGD or LARS, a field that does not apply to the
+ *         algorithm, nesterov with momentum 0 or dampening != 0, AdEMAMix t_beta3 > 0 with beta1 or
+ *         beta3 = 0); BNB_ERR_VERSION (struct_size below BNB_OPTIMIZER_CONFIG_MIN_SIZE);
+ *         BNB_ERR_UNSUPPORTED (amsgrad, LAMB without bias correction or AdamW mode, RMSprop momentum
+ *         or centered, Adagrad lr_decay or initial_accumulator_value, LARS without momentum or with
+ *         dampening or nesterov); BNB_ERR_OUT_OF_MEMORY.
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_create(const bnb_optimizer_config* config,
                                                       bnb_optimizer** out);
@@ -350,10 +418,13 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_group_count(const bnb_optimizer* 
 
 /**
  * Set one hyper-parameter of a group; it takes effect at the next step (LR schedulers call this
- * between steps). The value is validated as in bnb_optimizer_create; on failure nothing changes.
- * since 0.1
+ * between steps). The value is validated as in bnb_optimizer_create, together with the group's other
+ * values (e.g. SGD nesterov needs momentum > 0); on failure nothing changes. Per-parameter overrides
+ * of the same hyper-parameter take precedence over the group's value. since 0.1
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (unknown group or hparam, a hparam the algorithm does not
- *         have, a value out of range or non-finite).
+ *         have, a value out of range or non-finite, a combination the algorithm rejects);
+ *         BNB_ERR_UNSUPPORTED (LARS momentum 0); BNB_ERR_INVALID_STATE (SGD momentum switched between
+ *         0 and non-zero for a group whose parameters have taken steps: that changes their states).
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_set_hparam(bnb_optimizer* optimizer, int64_t group,
                                                           int32_t hparam, double value);
@@ -431,8 +502,12 @@ typedef struct bnb_param_info {
     int64_t group;       /**< Parameter group. */
     int64_t step;        /**< Steps applied to this parameter so far (its own counter t). */
     int32_t state_mode;  /**< bnb_state_mode; BNB_STATE_MODE_NONE before the first step. */
-    int32_t num_states;  /**< Number of states (2 for Adam/AdamW). */
-    int64_t state_bytes; /**< Bytes of optimizer state held for it: codes or fp32 values plus absmax. */
+    int32_t num_states;  /**< Number of states: 0 to 2 (ALGORITHMS.md §3; SGD without momentum has none). */
+    int64_t state_bytes; /**< Bytes of optimizer state held for it: codes or fp32 values, absmax, and
+                              the clipping history. */
+    double gradient_scale;  /**< Percentile clipping's scale of the last step (1 when not clipped). */
+    double trust_ratio;     /**< LAMB/LARS: scale applied to lr at the last step (1 without cap). */
+    double update_sq_norm;  /**< LAMB/LARS: squared norm of the last update direction (0 otherwise). */
 } bnb_param_info;
 
 /**
@@ -442,6 +517,39 @@ typedef struct bnb_param_info {
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_param_info(const bnb_optimizer* optimizer, int64_t index,
                                                           bnb_param_info* out);
+
+/**
+ * Override a hyper-parameter (a bnb_hparam) or an option (a bnb_option) for one parameter only; the
+ * override wins over the parameter's group and the config, and is never shared with another
+ * parameter. Options that shape the states (optim_bits, min_8bit_size, block_wise,
+ * percentile_clipping) may be set in any order before the parameter's first step; other keys take
+ * effect at the next step. Setting optim_bits = 32 is how embeddings keep fp32 states (bitsandbytes'
+ * StableEmbedding). The value is validated as in the config, together with the parameter's other
+ * effective values. since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (unknown index or key, a key the algorithm does not have, a
+ *         value out of range, a rejected combination); BNB_ERR_UNSUPPORTED (as in the config);
+ *         BNB_ERR_INVALID_STATE (a state-shaping option after the first step).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_set_param_override(bnb_optimizer* optimizer, int64_t index,
+                                                                  int32_t key, double value);
+
+/**
+ * Remove a parameter's override of `key`; the group's or config's value applies again. Removing an
+ * override that is not set is not an error. The rules of bnb_optimizer_set_param_override() apply
+ * (a state-shaping option cannot change after the first step). since 0.1
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_clear_param_override(bnb_optimizer* optimizer, int64_t index,
+                                                                    int32_t key);
+
+/**
+ * The value of a hyper-parameter or option as parameter `index` uses it: its override, else its
+ * group's value (hyper-parameters) or the config's (options). since 0.1
+ * @param out_value        Receives the value; not NULL.
+ * @param out_is_override  Receives 1 when the value comes from an override, 0 otherwise; may be NULL.
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_get_param_setting(const bnb_optimizer* optimizer, int64_t index,
+                                                                 int32_t key, double* out_value,
+                                                                 int32_t* out_is_override);
 
 /**
  * Total bytes of optimizer state held for all parameters (what 8-bit storage saves on). Maps are
@@ -469,14 +577,34 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_copy_state(const bnb_optimizer* o
  * parameter's step counter advances by one; its states are created at its first step (8-bit when
  * optim_bits is 8 and numel >= min_8bit_size, fp32 otherwise).
  *
- * Gradient elements that are NaN or +-Inf leave their parameter element and its states untouched
- * (8-bit states are still requantized against the block's new absmax). The floating-point environment
+ * The step follows ALGORITHMS.md §5: with skip_step_on_nonfinite set, a step whose gradients hold any
+ * NaN or +-Inf changes nothing at all; otherwise such elements (and, with skip_zeros, elements whose
+ * gradient is +-0) leave their parameter element and states untouched (8-bit states are still
+ * requantized against the block's new absmax), and every other element gets the update.
+ * bnb_optimizer_last_step_info() reports the count. The floating-point environment
  * is the contract's: if the calling thread has flush-to-zero or denormals-are-zero set, they are
  * cleared for the step and restored afterwards. since 0.1
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_INVALID_STATE (no parameter registered);
  *         BNB_ERR_OUT_OF_MEMORY (states could not be created; nothing changed).
  */
 BNB_API BNB_NODISCARD bnb_status bnb_step(bnb_optimizer* optimizer);
+
+/** What the last bnb_step() did. Set struct_size = sizeof(bnb_step_info) before the call. since 0.1 */
+typedef struct bnb_step_info {
+    size_t struct_size;        /**< sizeof(bnb_step_info), set by the caller. */
+    int64_t nonfinite_count;   /**< NaN or +-Inf gradient elements over all parameters with a gradient. */
+    int64_t params_stepped;    /**< Parameters whose step counter advanced. */
+    int32_t skipped;           /**< 1: skip_step_on_nonfinite found non-finite gradients and the whole
+                                    step changed nothing. */
+    int32_t reserved;          /**< Zero. */
+} bnb_step_info;
+
+/**
+ * Report on the last bnb_step() of this optimizer (all zeros before the first). since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_VERSION (struct_size too small).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_last_step_info(const bnb_optimizer* optimizer,
+                                                             bnb_step_info* out);
 
 /* ================================================================================================ */
 /* Checkpoints                                                                                      */

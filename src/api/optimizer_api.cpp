@@ -1,5 +1,8 @@
 // extern "C" shims for configuration, lifecycle, groups, hyper-parameters, parameters and the step.
 // Each one checks its handle and output pointers, then forwards to bnb::Optimizer inside guarded().
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <new>
 
 #include "bnb8.h"
@@ -93,10 +96,10 @@ extern "C" bnb_status bnb_hparam_get_bounds(int32_t algorithm, int32_t hparam, b
         const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
         BNB_RETURN_IF(traits == nullptr, BNB_ERR_INVALID_ARGUMENT, "algorithm = %d is not a known algorithm",
                       algorithm);
-        const bnb::HparamSpec* spec = bnb::find_hparam(*traits, hparam);
-        BNB_RETURN_IF(spec == nullptr, BNB_ERR_INVALID_ARGUMENT, "hparam = %d is not a hyper-parameter of %s",
+        const bnb::AlgorithmHparam* entry = bnb::find_hparam(*traits, hparam);
+        BNB_RETURN_IF(entry == nullptr, BNB_ERR_INVALID_ARGUMENT, "hparam = %d is not a hyper-parameter of %s",
                       hparam, traits->name);
-        *out = spec->bounds;
+        *out = entry->bounds;
         return Status::ok_status();
     });
 }
@@ -147,6 +150,49 @@ extern "C" bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, i
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
         return optimizer->impl.copy_state(index, state, dst, dst_count);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_set_param_override(bnb_optimizer* optimizer, int64_t index, int32_t key,
+                                                       double value) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.set_param_override(index, key, value);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_clear_param_override(bnb_optimizer* optimizer, int64_t index, int32_t key) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.clear_param_override(index, key);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_get_param_setting(const bnb_optimizer* optimizer, int64_t index, int32_t key,
+                                                      double* out_value, int32_t* out_is_override) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.get_param_setting(index, key, out_value, out_is_override);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_last_step_info(const bnb_optimizer* optimizer, bnb_step_info* out) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(check_out(out, "out"));
+        const size_t min_size = offsetof(bnb_step_info, nonfinite_count) + sizeof(int64_t);
+        BNB_RETURN_IF(out->struct_size < min_size, BNB_ERR_VERSION,
+                      "out->struct_size = %zu is below the smallest bnb_step_info (%zu bytes)", out->struct_size,
+                      min_size);
+        const bnb::StepReport& report = optimizer->impl.last_step();
+        bnb_step_info info;
+        std::memset(&info, 0, sizeof info);
+        info.struct_size = out->struct_size;
+        info.nonfinite_count = report.nonfinite_count;
+        info.params_stepped = report.params_stepped;
+        info.skipped = report.skipped ? 1 : 0;
+        std::memcpy(out, &info, std::min(out->struct_size, sizeof info));
+        return Status::ok_status();
     });
 }
 

@@ -1,6 +1,6 @@
 // The optimizer configuration: defaults per algorithm, the struct_size-tolerant copy of the caller's
 // bnb_optimizer_config (fields past struct_size and "default" sentinels take the algorithm's defaults),
-// and validation (ALGORITHMS.md §10.2).
+// and validation (ALGORITHMS.md §10.2): nothing is accepted and ignored.
 #pragma once
 
 #include <cstdint>
@@ -13,13 +13,14 @@ namespace bnb {
 
 struct OptimizerConfig {
     const AlgorithmTraits* algorithm = nullptr;
-    int32_t optim_bits = 32;
-    Hparams hparams;
-    bool block_wise = true;
-    int64_t min_8bit_size = 4096;
+    Hparams hparams;      // the initial hyper-parameters of every group
+    Options options;      // the optimizer-wide options
+    bool nesterov = false;
+    bool skip_step_on_nonfinite = false;
 };
 
-// Writes the algorithm's concrete defaults into every field and struct_size = sizeof.
+// Writes the algorithm's concrete defaults into every field and struct_size = sizeof. A learning rate
+// without a default (SGD, LARS) is written as BNB_DEFAULT_F64: the caller must set it.
 void fill_config_defaults(const AlgorithmTraits& algorithm, bnb_optimizer_config* out);
 
 // Reads, completes and validates a caller's config. `out` is written only on success.

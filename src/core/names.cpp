@@ -32,17 +32,6 @@ const char* state_mode_name(int32_t mode) {
     }
 }
 
-const char* hparam_name(int32_t hparam) {
-    switch (hparam) {
-        case BNB_HPARAM_LR: return "lr";
-        case BNB_HPARAM_BETA1: return "beta1";
-        case BNB_HPARAM_BETA2: return "beta2";
-        case BNB_HPARAM_EPS: return "eps";
-        case BNB_HPARAM_WEIGHT_DECAY: return "weight_decay";
-        default: return "unknown";
-    }
-}
-
 int dtype_size(int32_t dtype) {
     switch (dtype) {
         case BNB_DTYPE_F32: return 4;

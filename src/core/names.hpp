@@ -17,9 +17,6 @@ const char* dtype_name(int32_t dtype);
 // "none", "32bit", "8bit-blockwise", "8bit-tensorwise".
 const char* state_mode_name(int32_t mode);
 
-// "lr", "beta1", ... ("unknown" for other values).
-const char* hparam_name(int32_t hparam);
-
 // Bytes per element of a dtype, 0 for unknown values.
 int dtype_size(int32_t dtype);
 

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <utility>
 
+#include "clipping.hpp"
 #include "cpu/cpu_backend.hpp"
 #include "cpu/fp_env.hpp"
 #include "names.hpp"
@@ -11,6 +13,12 @@
 #include "tensor.hpp"
 
 namespace bnb {
+namespace {
+
+std::string param_owner(int64_t index) { return "parameter " + std::to_string(index) + ": "; }
+
+}  // namespace
+
 Optimizer::Optimizer(const OptimizerConfig& config) : config_(config), groups_(1, config.hparams) {}
 
 Status Optimizer::check_group(int64_t group) const {
@@ -22,8 +30,37 @@ Status Optimizer::check_group(int64_t group) const {
 
 Status Optimizer::check_index(int64_t index) const {
     BNB_RETURN_IF(index < 0 || index >= param_count(), BNB_ERR_INVALID_ARGUMENT,
-                  "index = %lld is not a registered parameter (%lld are registered)",
-                  static_cast<long long>(index), static_cast<long long>(param_count()));
+                  "index = %lld is not a registered parameter (%lld are registered)", static_cast<long long>(index),
+                  static_cast<long long>(param_count()));
+    return Status::ok_status();
+}
+
+Hparams Optimizer::effective_hparams_of(const ParamEntry& entry) const {
+    return effective_hparams(group_hparams(entry.group), entry.overrides);
+}
+
+Options Optimizer::effective_options_of(const ParamEntry& entry) const {
+    return effective_options(config_.options, entry.overrides);
+}
+
+Status Optimizer::check_param_settings(const ParamEntry& entry, int64_t index, const Hparams& h,
+                                       const Options& o) const {
+    const std::string owner = param_owner(index);
+    BNB_FORWARD(check_hparams(algorithm(), h, config_.nesterov, owner.c_str()));
+    if (entry.states.mode == BNB_STATE_MODE_NONE) return Status::ok_status();
+    BNB_RETURN_IF(algorithm().states_for(h) != entry.states.num_states, BNB_ERR_INVALID_STATE,
+                  "%smomentum = %s would %s its momentum buffer after its first step", owner.c_str(),
+                  format_double(h.momentum).c_str(), entry.states.num_states > 0 ? "drop" : "need");
+    const Options current = effective_options_of(entry);
+    int count = 0;
+    const OptionField* fields = option_fields(&count);
+    for (int i = 0; i < count; ++i) {
+        if (!fields[i].shapes_state) continue;
+        const double before = get_option(fields[i], current), after = get_option(fields[i], o);
+        BNB_RETURN_IF(before != after, BNB_ERR_INVALID_STATE,
+                      "%s%s cannot change from %s to %s after the parameter's first step (it shaped its states)",
+                      owner.c_str(), fields[i].name, format_double(before).c_str(), format_double(after).c_str());
+    }
     return Status::ok_status();
 }
 
@@ -36,21 +73,29 @@ Status Optimizer::add_group(int64_t* out_group) {
 
 Status Optimizer::set_hparam(int64_t group, int32_t hparam, double value) {
     BNB_FORWARD(check_group(group));
-    const HparamSpec* spec = find_hparam(algorithm(), hparam);
-    BNB_RETURN_IF(spec == nullptr, BNB_ERR_INVALID_ARGUMENT, "hparam = %d is not a hyper-parameter of %s",
-                  hparam, algorithm().name);
-    BNB_FORWARD(check_hparam(*spec, value, ""));
-    groups_[static_cast<size_t>(group)].*(spec->field) = value;
+    const AlgorithmHparam* entry = find_hparam(algorithm(), hparam);
+    BNB_RETURN_IF(entry == nullptr, BNB_ERR_INVALID_ARGUMENT, "hparam = %d is not a hyper-parameter of %s", hparam,
+                  algorithm().name);
+    BNB_FORWARD(check_hparam(algorithm(), *entry, value, ""));
+    Hparams candidate = group_hparams(group);
+    candidate.*(find_hparam_field(hparam)->field) = value;
+    BNB_FORWARD(check_hparams(algorithm(), candidate, config_.nesterov, ""));
+    for (size_t i = 0; i < params_.size(); ++i) {
+        const ParamEntry& p = params_[i];
+        if (p.group != group) continue;
+        BNB_FORWARD(check_param_settings(p, static_cast<int64_t>(i), effective_hparams(candidate, p.overrides),
+                                         effective_options_of(p)));
+    }
+    groups_[static_cast<size_t>(group)] = candidate;
     return Status::ok_status();
 }
 
 Status Optimizer::get_hparam(int64_t group, int32_t hparam, double* out) const {
     BNB_RETURN_IF(out == nullptr, BNB_ERR_INVALID_ARGUMENT, "out_value is NULL");
     BNB_FORWARD(check_group(group));
-    const HparamSpec* spec = find_hparam(algorithm(), hparam);
-    BNB_RETURN_IF(spec == nullptr, BNB_ERR_INVALID_ARGUMENT, "hparam = %d is not a hyper-parameter of %s",
-                  hparam, algorithm().name);
-    *out = groups_[static_cast<size_t>(group)].*(spec->field);
+    BNB_RETURN_IF(find_hparam(algorithm(), hparam) == nullptr, BNB_ERR_INVALID_ARGUMENT,
+                  "hparam = %d is not a hyper-parameter of %s", hparam, algorithm().name);
+    *out = group_hparams(group).*(find_hparam_field(hparam)->field);
     return Status::ok_status();
 }
 
@@ -108,6 +153,66 @@ Status Optimizer::bind_param(int64_t index, const bnb_tensor* param, const bnb_t
     return Status::ok_status();
 }
 
+Status Optimizer::update_override(int64_t index, int32_t key, const double* value) {
+    BNB_FORWARD(check_index(index));
+    ParamEntry& entry = params_[static_cast<size_t>(index)];
+    ParamOverrides candidate = entry.overrides;
+    const std::string owner = param_owner(index);
+    if (const HparamField* field = find_hparam_field(key)) {
+        const AlgorithmHparam* spec = find_hparam(algorithm(), key);
+        BNB_RETURN_IF(spec == nullptr, BNB_ERR_INVALID_ARGUMENT, "key = %d (%s) is not a hyper-parameter of %s", key,
+                      field->name, algorithm().name);
+        const uint32_t bit = 1u << hparam_bit(key);
+        if (value != nullptr) {
+            BNB_FORWARD(check_hparam(algorithm(), *spec, *value, owner.c_str()));
+            candidate.hparams.*(field->field) = *value;
+            candidate.hparams_set |= bit;
+        } else {
+            candidate.hparams_set &= ~bit;
+        }
+    } else if (const OptionField* option = find_option_field(key)) {
+        const uint32_t bit = 1u << option_bit(key);
+        if (value != nullptr) {
+            BNB_FORWARD(set_option(*option, *value, owner.c_str(), &candidate.options));
+            candidate.options_set |= bit;
+        } else {
+            candidate.options_set &= ~bit;
+        }
+    } else {
+        return make_error(BNB_ERR_INVALID_ARGUMENT, "key = %d is neither a bnb_hparam nor a bnb_option", key);
+    }
+    BNB_FORWARD(check_param_settings(entry, index, effective_hparams(group_hparams(entry.group), candidate),
+                                     effective_options(config_.options, candidate)));
+    entry.overrides = candidate;
+    return Status::ok_status();
+}
+
+Status Optimizer::set_param_override(int64_t index, int32_t key, double value) {
+    return update_override(index, key, &value);
+}
+
+Status Optimizer::clear_param_override(int64_t index, int32_t key) { return update_override(index, key, nullptr); }
+
+Status Optimizer::get_param_setting(int64_t index, int32_t key, double* out_value, int32_t* out_is_override) const {
+    BNB_RETURN_IF(out_value == nullptr, BNB_ERR_INVALID_ARGUMENT, "out_value is NULL");
+    BNB_FORWARD(check_index(index));
+    const ParamEntry& entry = param(index);
+    bool overridden = false;
+    if (const HparamField* field = find_hparam_field(key)) {
+        BNB_RETURN_IF(find_hparam(algorithm(), key) == nullptr, BNB_ERR_INVALID_ARGUMENT,
+                      "key = %d (%s) is not a hyper-parameter of %s", key, field->name, algorithm().name);
+        *out_value = effective_hparams_of(entry).*(field->field);
+        overridden = (entry.overrides.hparams_set >> hparam_bit(key)) & 1u;
+    } else if (const OptionField* option = find_option_field(key)) {
+        *out_value = get_option(*option, effective_options_of(entry));
+        overridden = (entry.overrides.options_set >> option_bit(key)) & 1u;
+    } else {
+        return make_error(BNB_ERR_INVALID_ARGUMENT, "key = %d is neither a bnb_hparam nor a bnb_option", key);
+    }
+    if (out_is_override != nullptr) *out_is_override = overridden ? 1 : 0;
+    return Status::ok_status();
+}
+
 Status Optimizer::param_info(int64_t index, bnb_param_info* out) const {
     BNB_RETURN_IF(out == nullptr, BNB_ERR_INVALID_ARGUMENT, "out is NULL");
     BNB_FORWARD(check_index(index));
@@ -125,8 +230,12 @@ Status Optimizer::param_info(int64_t index, bnb_param_info* out) const {
     info.group = entry.group;
     info.step = entry.step;
     info.state_mode = entry.states.mode;
-    info.num_states = algorithm().num_states;
+    info.num_states = entry.states.mode != BNB_STATE_MODE_NONE ? entry.states.num_states
+                                                                : algorithm().states_for(effective_hparams_of(entry));
     info.state_bytes = entry.states.bytes();
+    info.gradient_scale = entry.last_gradient_scale;
+    info.trust_ratio = entry.last_trust_ratio;
+    info.update_sq_norm = entry.last_update_sq_norm;
     std::memcpy(out, &info, std::min(out->struct_size, sizeof info));
     return Status::ok_status();
 }
@@ -139,9 +248,12 @@ int64_t Optimizer::state_bytes() const {
 
 Status Optimizer::copy_state(int64_t index, int32_t state, float* dst, int64_t dst_count) const {
     BNB_FORWARD(check_index(index));
-    BNB_RETURN_IF(state < 1 || state > algorithm().num_states, BNB_ERR_INVALID_ARGUMENT,
-                  "state = %d is not a state of %s (it has %d)", state, algorithm().name, algorithm().num_states);
     const ParamEntry& entry = params_[static_cast<size_t>(index)];
+    const int states = entry.states.mode != BNB_STATE_MODE_NONE ? entry.states.num_states
+                                                                 : algorithm().states_for(effective_hparams_of(entry));
+    BNB_RETURN_IF(state < 1 || state > states, BNB_ERR_INVALID_ARGUMENT,
+                  "state = %d is not a state of parameter %lld (%s, %d state%s)", state, static_cast<long long>(index),
+                  algorithm().name, states, states == 1 ? "" : "s");
     const int64_t expected = algorithm().rows[state - 1] * entry.param.numel;
     BNB_RETURN_IF(dst_count != expected, BNB_ERR_INVALID_ARGUMENT,
                   "dst_count = %lld differs from the %lld values of state%d", static_cast<long long>(dst_count),
@@ -151,60 +263,106 @@ Status Optimizer::copy_state(int64_t index, int32_t state, float* dst, int64_t d
     return Status::ok_status();
 }
 
-Status Optimizer::step() {
-    BNB_RETURN_IF(params_.empty(), BNB_ERR_INVALID_STATE,
-                  "no parameter is registered; add parameters with bnb_optimizer_add_param() first");
-    // Phase 1 may fail (memory): create the states of parameters taking their first step aside.
+// Parameters taking their first step get their states here, before anything is updated: an allocation
+// failure then leaves every parameter as it was.
+Status Optimizer::create_first_step_states() {
     std::vector<std::pair<size_t, ParamStates>> created;
     for (size_t i = 0; i < params_.size(); ++i) {
         const ParamEntry& entry = params_[i];
         if (!entry.has_grad || entry.states.mode != BNB_STATE_MODE_NONE) continue;
-        const bnb_state_mode mode = choose_state_mode(config_.optim_bits, config_.block_wise,
-                                                      config_.min_8bit_size, entry.param.numel);
+        const Options options = effective_options_of(entry);
         ParamStates states;
-        BNB_FORWARD(create_states(algorithm(), mode, entry.param.numel, static_cast<int64_t>(i), &states));
+        BNB_FORWARD(create_states(algorithm(), choose_state_mode(options, entry.param.numel),
+                                  algorithm().states_for(effective_hparams_of(entry)),
+                                  options.percentile_clipping < 100, entry.param.numel, static_cast<int64_t>(i),
+                                  &states));
         created.emplace_back(i, std::move(states));
     }
-    // Phase 2 cannot fail.
     for (auto& fresh : created) params_[fresh.first].states = std::move(fresh.second);
-    cpu::FpEnvGuard fp_env;
-    for (ParamEntry& entry : params_) {
-        if (!entry.has_grad) continue;
-        const int64_t t = entry.step + 1;
-        const StepScalars scalars = compute_step_scalars(groups_[static_cast<size_t>(entry.group)], t, 1.0f);
-        cpu::ParamStepView view{};
-        view.param = entry.param.data;
-        view.grad = entry.grad.data;
-        view.numel = entry.param.numel;
-        view.dtype = static_cast<bnb_dtype>(entry.param.dtype);
-        view.mode = entry.states.mode;
-        view.skip_zeros = false;
-        int slot = 0;
-        for (int s = 0; s < algorithm().num_states; ++s) {
-            for (int r = 0; r < algorithm().rows[s]; ++r, ++slot) {
-                if (entry.states.mode == BNB_STATE_MODE_32BIT) {
-                    view.values[slot] = entry.states.values[s].data() + r * entry.param.numel;
-                } else {
-                    const int64_t per_row = entry.states.mode == BNB_STATE_MODE_8BIT_BLOCKWISE
-                                                ? num_blocks(entry.param.numel)
-                                                : 1;
-                    view.rows[slot] = cpu::QuantRow{entry.states.codes[s].data() + r * entry.param.numel,
-                                                    entry.states.absmax[s].data() + r * per_row,
-                                                    entry.states.maps[s]->tables()};
-                }
+    return Status::ok_status();
+}
+
+// ALGORITHMS.md §5.1 step 3 for one parameter: counter, clipping scale, scalars, update.
+void Optimizer::step_param(ParamEntry& entry, StepReport* report) {
+    const int64_t t = entry.step + 1;
+    const Hparams h = effective_hparams_of(entry);
+    const Options o = effective_options_of(entry);
+    const bnb_dtype dtype = static_cast<bnb_dtype>(entry.param.dtype);
+    float gs = 1.0f;
+    if (o.percentile_clipping < 100) {
+        const float q = cpu::gradient_sq_norm(entry.grad.data, dtype, entry.param.numel);
+        gs = update_clipping(entry.states.clip_history.data(), t, q, o.percentile_clipping);
+    }
+    const StepScalars scalars = compute_step_scalars(algorithm(), h, t, gs);
+
+    ParamStates& states = entry.states;
+    const int64_t n = entry.param.numel;
+    cpu::ParamStepView view{};
+    view.param = entry.param.data;
+    view.grad = entry.grad.data;
+    view.numel = n;
+    view.dtype = dtype;
+    view.mode = states.mode;
+    view.skip_zeros = o.skip_zeros;
+    view.lr = h.lr;
+    view.max_unorm = h.max_unorm;
+    int slot = 0;
+    for (int s = 0; s < states.num_states; ++s) {
+        const int64_t per_row = states.mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? num_blocks(n) : 1;
+        for (int r = 0; r < algorithm().rows[s]; ++r, ++slot) {
+            if (states.mode == BNB_STATE_MODE_32BIT) {
+                view.values[slot] = states.values[s].data() + r * n;
+            } else {
+                view.rows[slot] = cpu::QuantRow{states.codes[s].data() + r * n, states.absmax[s].data() + r * per_row,
+                                                states.maps[s]->tables()};
             }
         }
-        cpu::step_param(algorithm(), view, scalars);
-        entry.step = t;
     }
+    const cpu::RuleChoice rule{&algorithm(), config_.nesterov, states.num_states > 0};
+    const cpu::StepOutcome outcome = cpu::step_param(rule, view, scalars);
+    report->nonfinite_count += outcome.nonfinite;
+    report->params_stepped += 1;
+    entry.last_gradient_scale = gs;
+    entry.last_trust_ratio = outcome.trust_ratio;
+    entry.last_update_sq_norm = outcome.update_sq_norm;
+    entry.step = t;
+}
+
+Status Optimizer::step() {
+    BNB_RETURN_IF(params_.empty(), BNB_ERR_INVALID_STATE,
+                  "no parameter is registered; add parameters with bnb_optimizer_add_param() first");
+    cpu::FpEnvGuard fp_env;
+    StepReport report;
+    if (config_.skip_step_on_nonfinite) {
+        for (const ParamEntry& entry : params_) {
+            if (!entry.has_grad) continue;
+            report.nonfinite_count +=
+                cpu::count_nonfinite(entry.grad.data, static_cast<bnb_dtype>(entry.grad.dtype), entry.grad.numel);
+        }
+        if (report.nonfinite_count > 0) {  // §5.1 step 2: the whole step is a no-op
+            report.skipped = true;
+            last_step_ = report;
+            return Status::ok_status();
+        }
+    }
+    BNB_FORWARD(create_first_step_states());
+    for (ParamEntry& entry : params_) {
+        if (entry.has_grad) step_param(entry, &report);
+    }
+    last_step_ = report;
     return Status::ok_status();
 }
 
 void Optimizer::install_state(std::vector<Hparams> groups, std::vector<LoadedParam> params) noexcept {
     groups_ = std::move(groups);
     for (size_t i = 0; i < params.size(); ++i) {
-        params_[i].step = params[i].step;
-        params_[i].states = std::move(params[i].states);
+        ParamEntry& entry = params_[i];
+        entry.step = params[i].step;
+        entry.overrides = params[i].overrides;
+        entry.states = std::move(params[i].states);
+        entry.last_gradient_scale = 1.0;
+        entry.last_trust_ratio = 1.0;
+        entry.last_update_sq_norm = 0.0;
     }
 }
 

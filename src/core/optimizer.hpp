@@ -1,6 +1,6 @@
 // The optimizer behind the opaque bnb_optimizer handle: configuration, parameter groups, registered
-// parameters with their states, and the step. Every method validates first and changes nothing when it
-// returns an error.
+// parameters with their overrides and states, and the step. Every method validates first and changes
+// nothing when it returns an error.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include "algorithm.hpp"
 #include "bnb8.h"
 #include "config.hpp"
+#include "overrides.hpp"
 #include "param_state.hpp"
 #include "status.hpp"
 
@@ -20,13 +21,25 @@ struct ParamEntry {
     bool has_grad = false;
     int64_t group = 0;
     int64_t step = 0;  // the parameter's own counter t (ALGORITHMS.md §5.5)
+    ParamOverrides overrides;
     ParamStates states;
+    // What the last step measured, for introspection.
+    double last_gradient_scale = 1.0;
+    double last_trust_ratio = 1.0;
+    double last_update_sq_norm = 0.0;
 };
 
 // A parameter's state as read from a checkpoint, ready to be installed.
 struct LoadedParam {
     int64_t step = 0;
+    ParamOverrides overrides;
     ParamStates states;
+};
+
+struct StepReport {
+    int64_t nonfinite_count = 0;
+    int64_t params_stepped = 0;
+    bool skipped = false;
 };
 
 class Optimizer {
@@ -50,10 +63,22 @@ public:
     int64_t state_bytes() const;
     Status copy_state(int64_t index, int32_t state, float* dst, int64_t dst_count) const;
 
-    Status step();
+    Status set_param_override(int64_t index, int32_t key, double value);
+    Status clear_param_override(int64_t index, int32_t key);
+    Status get_param_setting(int64_t index, int32_t key, double* out_value, int32_t* out_is_override) const;
 
-    // Replaces every group's hyper-parameters and every parameter's step counter and states. The
-    // caller (the checkpoint loader) has validated that the sizes match; this cannot fail.
+    // The settings a parameter steps with: its overrides over its group's and the config's values.
+    Hparams effective_hparams_of(const ParamEntry& entry) const;
+    Options effective_options_of(const ParamEntry& entry) const;
+    // Checks a parameter's would-be settings: ranges, combinations, and that nothing which shaped its
+    // existing states changes. `index` names the parameter in messages.
+    Status check_param_settings(const ParamEntry& entry, int64_t index, const Hparams& h, const Options& o) const;
+
+    Status step();
+    const StepReport& last_step() const { return last_step_; }
+
+    // Replaces every group's hyper-parameters and every parameter's step counter, overrides and states.
+    // The caller (the checkpoint loader) has validated everything; this cannot fail.
     void install_state(std::vector<Hparams> groups, std::vector<LoadedParam> params) noexcept;
 
 private:
@@ -62,10 +87,14 @@ private:
     Status check_param_tensors(const bnb_tensor* param, const bnb_tensor* grad) const;
     Status check_matches_registration(const ParamEntry& entry, const bnb_tensor* param,
                                       const bnb_tensor* grad) const;
+    Status update_override(int64_t index, int32_t key, const double* value);
+    Status create_first_step_states();
+    void step_param(ParamEntry& entry, StepReport* report);
 
     OptimizerConfig config_;
     std::vector<Hparams> groups_;
     std::vector<ParamEntry> params_;
+    StepReport last_step_;
 };
 
 }  // namespace bnb

@@ -2,26 +2,32 @@
 
 #include <string>
 
+#include "clipping.hpp"
 #include "rules/quant.hpp"
 
 namespace bnb {
 
 int64_t ParamStates::bytes() const {
-    int64_t total = 0;
+    int64_t total = clip_history.bytes();
     for (int i = 0; i < kMaxStates; ++i) total += values[i].bytes() + codes[i].bytes() + absmax[i].bytes();
     return total;
 }
 
-bnb_state_mode choose_state_mode(int32_t optim_bits, bool block_wise, int64_t min_8bit_size, int64_t numel) {
-    if (optim_bits == 32 || numel < min_8bit_size) return BNB_STATE_MODE_32BIT;
-    return block_wise ? BNB_STATE_MODE_8BIT_BLOCKWISE : BNB_STATE_MODE_8BIT_TENSORWISE;
+bnb_state_mode choose_state_mode(const Options& options, int64_t numel) {
+    if (options.optim_bits == 32 || numel < options.min_8bit_size) return BNB_STATE_MODE_32BIT;
+    return options.block_wise ? BNB_STATE_MODE_8BIT_BLOCKWISE : BNB_STATE_MODE_8BIT_TENSORWISE;
 }
 
-Status create_states(const AlgorithmTraits& algorithm, bnb_state_mode mode, int64_t numel,
-                     int64_t param_index, ParamStates* out) {
+Status create_states(const AlgorithmTraits& algorithm, bnb_state_mode mode, int num_states, bool clipping,
+                     int64_t numel, int64_t param_index, ParamStates* out) {
     ParamStates fresh;
     fresh.mode = mode;
-    for (int i = 0; i < algorithm.num_states; ++i) {
+    fresh.num_states = num_states;
+    if (clipping) {
+        const std::string what = "clipping history of parameter " + std::to_string(param_index);
+        BNB_FORWARD(fresh.clip_history.allocate(kClipHistory, 0.0f, what.c_str()));
+    }
+    for (int i = 0; i < num_states; ++i) {
         const int64_t rows = algorithm.rows[i];
         const std::string what = "state" + std::to_string(i + 1) + " of parameter " + std::to_string(param_index);
         BNB_RETURN_IF(numel > INT64_MAX / rows, BNB_ERR_OUT_OF_MEMORY, "%s: %lld x %lld elements overflow",
@@ -44,7 +50,7 @@ void read_state_values(const AlgorithmTraits& algorithm, const ParamStates& stat
                        int64_t numel, float* dst) {
     const int64_t rows = algorithm.rows[state];
     const int64_t count = rows * numel;
-    switch (states.mode) {
+    switch (states.num_states > state ? states.mode : BNB_STATE_MODE_NONE) {
         case BNB_STATE_MODE_NONE:
             for (int64_t i = 0; i < count; ++i) dst[i] = 0.0f;
             return;

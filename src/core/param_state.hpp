@@ -15,22 +15,25 @@ namespace bnb {
 
 struct ParamStates {
     bnb_state_mode mode = BNB_STATE_MODE_NONE;
+    int num_states = 0;  // fixed at the first step (SGD without momentum has none)
     // Per public state i (state1, state2); a state with rows r holds r * n values or codes, row-major.
     AlignedBuffer<float> values[kMaxStates];   // 32-bit mode
     AlignedBuffer<uint8_t> codes[kMaxStates];  // 8-bit modes
     AlignedBuffer<float> absmax[kMaxStates];   // 8-bit: r * blocks (block-wise) or r (tensor-wise)
     std::shared_ptr<const QuantMap> maps[kMaxStates];
+    AlignedBuffer<float> clip_history;         // percentile clipping: the last 100 squared norms
 
     int64_t bytes() const;
 };
 
 // The mode a parameter's states get at its first step (ALGORITHMS.md §8.1).
-bnb_state_mode choose_state_mode(int32_t optim_bits, bool block_wise, int64_t min_8bit_size, int64_t numel);
+bnb_state_mode choose_state_mode(const Options& options, int64_t numel);
 
-// Fresh states (§3): fp32 zeros, or every code at its map's zero code and every absmax 0.
-// `param_index` names the parameter in out-of-memory messages. `out` is replaced only on success.
-Status create_states(const AlgorithmTraits& algorithm, bnb_state_mode mode, int64_t numel,
-                     int64_t param_index, ParamStates* out);
+// Fresh states (§3): fp32 zeros, or every code at its map's zero code and every absmax 0; a zeroed
+// clipping history when `clipping`. `param_index` names the parameter in out-of-memory messages.
+// `out` is replaced only on success.
+Status create_states(const AlgorithmTraits& algorithm, bnb_state_mode mode, int num_states, bool clipping,
+                     int64_t numel, int64_t param_index, ParamStates* out);
 
 // Writes the fp32 values (dequantized in 8-bit modes) of public state `state` (0-based) into dst, which
 // holds rows * numel floats. Zeros before the states exist.

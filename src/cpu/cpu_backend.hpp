@@ -1,4 +1,5 @@
-// The CPU backend: steps one parameter whose arguments the optimizer has already validated.
+// The CPU backend: the gradient passes and the update of one parameter whose arguments the optimizer
+// has already validated.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +11,21 @@
 namespace bnb {
 namespace cpu {
 
-// Updates the parameter and its states in place; returns the number of non-finite gradient elements.
-int64_t step_param(const AlgorithmTraits& algorithm, const ParamStepView& view, const StepScalars& scalars);
+// Which rule a parameter uses: the algorithm plus the switches that select a rule variant.
+struct RuleChoice {
+    const AlgorithmTraits* algorithm;
+    bool nesterov;  // SGD
+    bool stateful;  // SGD: momentum > 0 at the parameter's first step
+};
+
+// Updates the parameter and its states in place.
+StepOutcome step_param(const RuleChoice& rule, const ParamStepView& view, const StepScalars& scalars);
+
+// NaN and +-Inf elements of a gradient.
+int64_t count_nonfinite(const void* grad, bnb_dtype dtype, int64_t numel);
+
+// fl32(R(g_i * g_i)) over the raw gradient, non-finite elements contributing 0 (ALGORITHMS.md §7.3).
+float gradient_sq_norm(const void* grad, bnb_dtype dtype, int64_t numel);
 
 }  // namespace cpu
 }  // namespace bnb

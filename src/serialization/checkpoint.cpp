@@ -11,6 +11,8 @@
 
 #include "checksum.hpp"
 #include "core/names.hpp"
+#include "core/clipping.hpp"
+#include "core/overrides.hpp"
 #include "core/qmap.hpp"
 #include "core/rules/quant.hpp"
 
@@ -31,6 +33,27 @@ std::string state_tensor(int64_t param, int state) {
 
 std::string absmax_tensor(int64_t param, int state) {
     return "p" + std::to_string(param) + ".absmax" + std::to_string(state + 1);
+}
+
+std::string clip_tensor(int64_t param) { return "p" + std::to_string(param) + ".clip_history"; }
+
+std::string override_key(int64_t param, const char* name) { return "p" + std::to_string(param) + ".override." + name; }
+
+// Each override as "p<i>.override.<name>" = its value.
+void describe_overrides(const ParamOverrides& overrides, int64_t index, Metadata* metadata) {
+    int count = 0;
+    const HparamField* hparams = hparam_fields(&count);
+    for (int i = 0; i < count; ++i) {
+        if (overrides.hparams_set & (1u << i)) {
+            (*metadata)[override_key(index, hparams[i].name)] = format_double(overrides.hparams.*(hparams[i].field));
+        }
+    }
+    const OptionField* options = option_fields(&count);
+    for (int i = 0; i < count; ++i) {
+        if (overrides.options_set & (1u << i)) {
+            (*metadata)[override_key(index, options[i].name)] = format_double(get_option(options[i], overrides.options));
+        }
+    }
 }
 
 std::vector<int64_t> row_shape(int64_t rows, int64_t per_row) {
@@ -144,8 +167,14 @@ void describe_param(const Optimizer& optimizer, int64_t index, PlanBuilder* plan
     plan->metadata[param_key(index, "group")] = std::to_string(entry.group);
     plan->metadata[param_key(index, "step")] = std::to_string(entry.step);
     plan->metadata[param_key(index, "state_mode")] = state_mode_name(states.mode);
+    describe_overrides(entry.overrides, index, &plan->metadata);
     if (states.mode == BNB_STATE_MODE_NONE) return;
-    for (int s = 0; s < algorithm.num_states; ++s) {
+    plan->metadata[param_key(index, "num_states")] = std::to_string(states.num_states);
+    if (states.clip_history.size() > 0) {
+        plan->add(plan->f32_tensors, clip_tensor(index), "F32", {kClipHistory}, states.clip_history.data(),
+                  static_cast<size_t>(states.clip_history.bytes()));
+    }
+    for (int s = 0; s < states.num_states; ++s) {
         const int64_t rows = algorithm.rows[s];
         if (states.mode == BNB_STATE_MODE_32BIT) {
             plan->add(plan->f32_tensors, state_tensor(index, s), "F32", row_shape(rows, n), states.values[s].data(),
@@ -191,6 +220,11 @@ public:
         BNB_FORWARD(meta_.integer("block_size", 1, INT32_MAX, &block_size));
         BNB_RETURN_IF(block_size != kBlockSize, BNB_ERR_BAD_FORMAT, "block_size = %lld; bnb8 blocks are %d elements",
                       static_cast<long long>(block_size), kBlockSize);
+        int64_t nesterov = 0;
+        BNB_FORWARD(meta_.integer("nesterov", 0, 1, &nesterov));
+        BNB_RETURN_IF((nesterov == 1) != optimizer_.config().nesterov, BNB_ERR_INVALID_ARGUMENT,
+                      "the checkpoint has nesterov = %lld, this optimizer %d", static_cast<long long>(nesterov),
+                      optimizer_.config().nesterov ? 1 : 0);
         return Status::ok_status();
     }
 
@@ -204,19 +238,19 @@ public:
             Hparams h = optimizer_.group_hparams(g);
             const std::string prefix = "group." + std::to_string(g) + ".";
             for (int i = 0; i < algorithm_.num_hparams; ++i) {
-                const HparamSpec* spec = find_hparam(algorithm_, algorithm_.hparams[i]);
+                const HparamField* field = find_hparam_field(algorithm_.hparams[i].id);
                 double value = 0;
-                BNB_FORWARD(meta_.real(prefix + spec->name, &value));
-                const Status valid = check_hparam(*spec, value, prefix.c_str());
-                BNB_RETURN_IF(!valid.ok(), BNB_ERR_BAD_FORMAT, "%s", valid.message().c_str());
-                h.*(spec->field) = value;
+                BNB_FORWARD(meta_.real(prefix + field->name, &value));
+                h.*(field->field) = value;
             }
+            const Status valid = check_hparams(algorithm_, h, optimizer_.config().nesterov, prefix.c_str());
+            BNB_RETURN_IF(!valid.ok(), BNB_ERR_BAD_FORMAT, "%s", valid.message().c_str());
             groups->push_back(h);
         }
         return Status::ok_status();
     }
 
-    Status read_param(int64_t index, LoadedParam* out) {
+    Status read_param(int64_t index, const std::vector<Hparams>& groups, LoadedParam* out) {
         const ParamEntry& entry = optimizer_.param(index);
         const int64_t n = entry.param.numel;
         int64_t numel = 0, group = 0, step = 0;
@@ -242,19 +276,67 @@ public:
                       "parameter %lld: step %lld is inconsistent with state_mode '%s'", static_cast<long long>(index),
                       static_cast<long long>(step), mode_name.c_str());
         out->step = step;
+        BNB_FORWARD(read_overrides(index, &out->overrides));
+        const Hparams h = effective_hparams(groups[static_cast<size_t>(group)], out->overrides);
+        const Options o = effective_options(optimizer_.config().options, out->overrides);
+        const std::string owner = "parameter " + std::to_string(index) + ": ";
+        const Status valid = check_hparams(algorithm_, h, optimizer_.config().nesterov, owner.c_str());
+        BNB_RETURN_IF(!valid.ok(), BNB_ERR_BAD_FORMAT, "%s", valid.message().c_str());
         if (mode == BNB_STATE_MODE_NONE) return Status::ok_status();
-        const OptimizerConfig& config = optimizer_.config();
-        const bnb_state_mode expected = choose_state_mode(config.optim_bits, config.block_wise, config.min_8bit_size, n);
+
+        const bnb_state_mode expected = choose_state_mode(o, n);
         BNB_RETURN_IF(mode != expected, BNB_ERR_INVALID_ARGUMENT,
                       "state codec mismatch: parameter %lld has %s states in the checkpoint, this optimizer keeps %s "
                       "states for it",
                       static_cast<long long>(index), mode_name.c_str(), state_mode_name(expected));
-        BNB_FORWARD(create_states(algorithm_, mode, n, index, &out->states));
-        for (int s = 0; s < algorithm_.num_states; ++s) BNB_FORWARD(read_state(index, s, &out->states));
+        int64_t num_states = 0;
+        BNB_FORWARD(meta_.integer(param_key(index, "num_states"), 0, kMaxStates, &num_states));
+        BNB_RETURN_IF(num_states != algorithm_.states_for(h), BNB_ERR_BAD_FORMAT,
+                      "parameter %lld has %lld states in the checkpoint; its settings give %d",
+                      static_cast<long long>(index), static_cast<long long>(num_states), algorithm_.states_for(h));
+        const bool clipping = o.percentile_clipping < 100;
+        BNB_FORWARD(create_states(algorithm_, mode, static_cast<int>(num_states), clipping, n, index, &out->states));
+        for (int s = 0; s < out->states.num_states; ++s) BNB_FORWARD(read_state(index, s, &out->states));
+        if (clipping) {
+            const TensorIn* t = nullptr;
+            BNB_FORWARD(tensor(clip_tensor(index), "F32", {kClipHistory}, &t));
+            copy_bytes(out->states.clip_history.data(), t);
+        }
         return Status::ok_status();
     }
 
 private:
+    // Overrides recorded as "p<i>.override.<name>", validated like bnb_optimizer_set_param_override().
+    Status read_overrides(int64_t index, ParamOverrides* out) const {
+        const std::string owner = "parameter " + std::to_string(index) + " override: ";
+        int count = 0;
+        const HparamField* hparams = hparam_fields(&count);
+        for (int i = 0; i < count; ++i) {
+            const std::string key = override_key(index, hparams[i].name);
+            if (view_.metadata.count(key) == 0) continue;
+            const AlgorithmHparam* spec = find_hparam(algorithm_, hparams[i].id);
+            BNB_RETURN_IF(spec == nullptr, BNB_ERR_BAD_FORMAT, "%s: %s has no %s", key.c_str(), algorithm_.name,
+                          hparams[i].name);
+            double value = 0;
+            BNB_FORWARD(meta_.real(key, &value));
+            const Status valid = check_hparam(algorithm_, *spec, value, owner.c_str());
+            BNB_RETURN_IF(!valid.ok(), BNB_ERR_BAD_FORMAT, "%s", valid.message().c_str());
+            out->hparams.*(hparams[i].field) = value;
+            out->hparams_set |= 1u << i;
+        }
+        const OptionField* options = option_fields(&count);
+        for (int i = 0; i < count; ++i) {
+            const std::string key = override_key(index, options[i].name);
+            if (view_.metadata.count(key) == 0) continue;
+            double value = 0;
+            BNB_FORWARD(meta_.real(key, &value));
+            const Status valid = set_option(options[i], value, owner.c_str(), &out->options);
+            BNB_RETURN_IF(!valid.ok(), BNB_ERR_BAD_FORMAT, "%s", valid.message().c_str());
+            out->options_set |= 1u << i;
+        }
+        return Status::ok_status();
+    }
+
     static void copy_bytes(void* dst, const TensorIn* t) {
         if (t->bytes > 0) std::memcpy(dst, t->data, t->bytes);
     }
@@ -349,15 +431,19 @@ Status plan_checkpoint(const Optimizer& optimizer, SafetensorsPlan* out) {
     m["library_version"] = BNB_VERSION_STRING;
     m["algorithm"] = optimizer.algorithm().name;
     m["block_size"] = std::to_string(kBlockSize);
-    m["optim_bits"] = std::to_string(config.optim_bits);
-    m["block_wise"] = config.block_wise ? "1" : "0";
-    m["min_8bit_size"] = std::to_string(config.min_8bit_size);
+    m["optim_bits"] = std::to_string(config.options.optim_bits);
+    m["block_wise"] = config.options.block_wise ? "1" : "0";
+    m["min_8bit_size"] = std::to_string(config.options.min_8bit_size);
+    m["percentile_clipping"] = std::to_string(config.options.percentile_clipping);
+    m["skip_zeros"] = config.options.skip_zeros ? "1" : "0";
+    m["skip_step_on_nonfinite"] = config.skip_step_on_nonfinite ? "1" : "0";
+    m["nesterov"] = config.nesterov ? "1" : "0";
     m["groups"] = std::to_string(optimizer.group_count());
+    const AlgorithmTraits& algorithm = optimizer.algorithm();
     for (int64_t g = 0; g < optimizer.group_count(); ++g) {
-        const AlgorithmTraits& algorithm = optimizer.algorithm();
         for (int i = 0; i < algorithm.num_hparams; ++i) {
-            const HparamSpec* spec = find_hparam(algorithm, algorithm.hparams[i]);
-            m["group." + std::to_string(g) + "." + spec->name] = format_double(optimizer.group_hparams(g).*(spec->field));
+            const HparamField* field = find_hparam_field(algorithm.hparams[i].id);
+            m["group." + std::to_string(g) + "." + field->name] = format_double(optimizer.group_hparams(g).*(field->field));
         }
     }
     m["params"] = std::to_string(optimizer.param_count());
@@ -390,7 +476,7 @@ Status load_checkpoint(Optimizer& optimizer, const uint8_t* data, size_t size) {
                   "the checkpoint has %lld parameters, this optimizer %lld", static_cast<long long>(count),
                   static_cast<long long>(optimizer.param_count()));
     std::vector<LoadedParam> params(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i) BNB_FORWARD(reader.read_param(i, &params[static_cast<size_t>(i)]));
+    for (int64_t i = 0; i < count; ++i) BNB_FORWARD(reader.read_param(i, groups, &params[static_cast<size_t>(i)]));
     optimizer.install_state(std::move(groups), std::move(params));
     return Status::ok_status();
 }

@@ -13,6 +13,7 @@ namespace bnb {
 template <bool kDecoupledDecay>
 struct AdamRule {
     static constexpr int kSlots = 2;
+    static constexpr bool kTrustRatio = false;
 
     BNB_HD static void apply(float& p, float g, float* s, const StepScalars& k) {
         if (kDecoupledDecay) {

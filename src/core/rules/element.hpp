@@ -18,14 +18,30 @@ enum class ElementResult : uint8_t {
 
 BNB_HD bool is_finite_bits(float x) { return (float_to_bits(x) & 0x7F800000u) != 0x7F800000u; }
 
-// On kApplied, p and s[0..Rule::kSlots) are the new values; otherwise they are unchanged.
-template <class Rule>
-BNB_HD ElementResult step_element(float& p, float raw_grad, float* s, const StepScalars& k,
-                                  bool skip_zeros) {
+BNB_HD ElementResult prologue(float raw_grad, bool skip_zeros) {
     if (!is_finite_bits(raw_grad)) return ElementResult::kKeptNonFinite;
     if (skip_zeros && raw_grad == 0.0f) return ElementResult::kKeptZero;
-    Rule::apply(p, k.gs * raw_grad, s, k);
     return ElementResult::kApplied;
+}
+
+// Rules without a trust ratio: on kApplied, p and s[0..Rule::kSlots) are the new values; otherwise
+// they are unchanged.
+template <class Rule>
+BNB_HD ElementResult step_element(float& p, float raw_grad, float* s, const StepScalars& k, bool skip_zeros) {
+    const ElementResult result = prologue(raw_grad, skip_zeros);
+    if (result == ElementResult::kApplied) Rule::apply(p, k.gs * raw_grad, s, k);
+    return result;
+}
+
+// Trust-ratio rules (LAMB, LARS): on kApplied, s holds the new states and u the update direction; p is
+// only read (the step p - lrs * u needs lrs, known after the norms). Otherwise u = 0 (kept elements
+// contribute 0 to the update norm) and s is unchanged.
+template <class Rule>
+BNB_HD ElementResult direction_element(float p, float raw_grad, float* s, float& u, const StepScalars& k,
+                                       bool skip_zeros) {
+    const ElementResult result = prologue(raw_grad, skip_zeros);
+    u = result == ElementResult::kApplied ? Rule::direction(p, k.gs * raw_grad, s, k) : 0.0f;
+    return result;
 }
 
 }  // namespace bnb
