@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
 
-ensure_packages "${BNB_BUILD_PACKAGES[@]}"
+ensure_packages "${BNB_BUILD_PACKAGES[@]}" "${BNB_TEST_PACKAGES[@]}"
 build_dir="${BNB_BUILD_DIR:-build}"
 bnb_build "$build_dir" -DBNB_WERROR=ON
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"

@@ -22,8 +22,9 @@ ensure_packages() {
     "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The packages every build needs.
+# The packages every build needs, and those the tests add (the PyTorch comparison).
 BNB_BUILD_PACKAGES=(cmake g++ make pkg-config libcmocka-dev nlohmann-json3-dev libxxhash-dev)
+BNB_TEST_PACKAGES=(python3-torch python3-numpy python3-pytest)
 
 # Configure and build into $1 (extra CMake arguments follow).
 bnb_build() {

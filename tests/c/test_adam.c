@@ -29,15 +29,24 @@
 
 #include "bnb8.h"
 #include "support/optim_helpers.h"
-#include "support/reference.h"
+#include "support/family.h"
+#include "support/reference64.h"
+#include "support/spec_driver.h"
 #include "support/test_util.h"
 
 static const bnb_algorithm kAlgorithms[] = {BNB_ALGO_ADAM, BNB_ALGO_ADAMW};
 static const bnb_dtype kDtypes[] = {BNB_DTYPE_F32, BNB_DTYPE_F16, BNB_DTYPE_BF16};
 static const int64_t kColumns[] = {32, 1024, 4097};
 
-static ref_hparams default_hparams(bnb_algorithm algorithm) {
-    ref_hparams h = {1e-3, 0.9, 0.999, 1e-8, algorithm == BNB_ALGO_ADAMW ? 1e-2 : 0.0};
+static ref64_config default_hparams(bnb_algorithm algorithm) {
+    ref64_config h;
+    memset(&h, 0, sizeof h);
+    h.algorithm = algorithm;
+    h.lr = 1e-3;
+    h.beta1 = 0.9;
+    h.beta2 = 0.999;
+    h.eps = 1e-8;
+    h.weight_decay = algorithm == BNB_ALGO_ADAMW ? 1e-2 : 0.0;
     return h;
 }
 
@@ -59,20 +68,20 @@ typedef struct trajectory {
     int64_t n;
     test_rng rng;
     test_buffer param, grad;
-    double *p, *m, *v, *g;
+    double *p, *g;
+    ref64_param ref; /* m = ref.slot[0], v = ref.slot[1] */
 } trajectory;
 
 /* Params randn * 0.1 in the dtype; the reference starts from their exact values and zero states. */
-static void trajectory_init(trajectory* t, int64_t n, bnb_dtype dtype, uint64_t seed) {
+static void trajectory_init(trajectory* t, const ref64_config* h, int64_t n, bnb_dtype dtype, uint64_t seed) {
     t->n = n;
     rng_seed(&t->rng, seed);
     t->param = buffer_alloc(n, dtype);
     t->grad = buffer_alloc(n, dtype);
     fill_normal(&t->rng, &t->param, 0.1);
     t->p = malloc(sizeof(double) * (size_t)n);
-    t->m = calloc((size_t)n, sizeof(double));
-    t->v = calloc((size_t)n, sizeof(double));
     t->g = malloc(sizeof(double) * (size_t)n);
+    ref64_param_init(&t->ref, h, n);
     for (int64_t i = 0; i < n; ++i) t->p[i] = buffer_get(&t->param, i);
 }
 
@@ -94,14 +103,13 @@ static void trajectory_free(trajectory* t) {
     buffer_free(&t->param);
     buffer_free(&t->grad);
     free(t->p);
-    free(t->m);
-    free(t->v);
     free(t->g);
+    ref64_param_free(&t->ref);
 }
 
 /* Spec protocols: save, load into a new optimizer built the same way, check the bytes, continue with it. */
 static bnb_optimizer* reload(bnb_optimizer* opt, bnb_algorithm algorithm, int bits, int block_wise,
-                             const ref_hparams* h, trajectory* t) {
+                             const ref64_config* h, trajectory* t) {
     bnb_optimizer* fresh = make_optimizer(algorithm, bits, block_wise, h->lr, h->weight_decay, 4096);
     add_param(fresh, &t->param, &t->grad);
     assert_checkpoint_round_trip(opt, fresh);
@@ -110,25 +118,25 @@ static bnb_optimizer* reload(bnb_optimizer* opt, bnb_algorithm algorithm, int bi
 }
 
 static void run_a1(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, double weight_decay) {
-    ref_hparams h = default_hparams(algorithm);
+    ref64_config h = default_hparams(algorithm);
     h.weight_decay = weight_decay;
     double atol = 0.0, rtol = 0.0;
     a1_tolerance(dtype, &atol, &rtol);
     trajectory t;
-    trajectory_init(&t, 1024 * cols, dtype, 1000 + (uint64_t)cols * 7 + (uint64_t)dtype);
+    trajectory_init(&t, &h, 1024 * cols, dtype, 1000 + (uint64_t)cols * 7 + (uint64_t)dtype);
     bnb_optimizer* opt = make_optimizer(algorithm, 32, 1, h.lr, h.weight_decay, 4096);
     add_param(opt, &t.param, &t.grad);
     for (int step = 1; step <= 20; ++step) {
         trajectory_next_grad(&t);
-        ref_adam_step(algorithm == BNB_ALGO_ADAMW, &h, step, t.n, t.p, t.m, t.v, t.g);
+        ref64_step(&h, &t.ref, t.p, t.g, 1.0, 0);
         assert_int_equal(bnb_step(opt), BNB_OK);
 
         float* sm = read_state(opt, 0, 1, t.n);
         float* sv = read_state(opt, 0, 2, t.n);
         int64_t state_bad = 0, param_bad = 0;
         for (int64_t i = 0; i < t.n; ++i) {
-            state_bad += !is_close(sm[i], t.m[i], atol, rtol);
-            state_bad += !is_close(sv[i], t.v[i], atol, rtol);
+            state_bad += !is_close(sm[i], t.ref.slot[0][i], atol, rtol);
+            state_bad += !is_close(sv[i], t.ref.slot[1][i], atol, rtol);
             param_bad += !is_close(buffer_get(&t.param, i), t.p[i], atol, rtol);
         }
         free(sm);
@@ -160,15 +168,17 @@ static void a1_adamw(void** state) { (void)state; a1_all(BNB_ALGO_ADAMW); }
 /* Swapping coupled and decoupled decay must break A1: the references are not interchangeable. */
 static void a1_detects_swapped_decay(void** state) {
     (void)state;
-    ref_hparams h = default_hparams(BNB_ALGO_ADAMW);
+    ref64_config h = default_hparams(BNB_ALGO_ADAMW);
     h.weight_decay = 0.1;
+    ref64_config wrong = h;
+    wrong.algorithm = BNB_ALGO_ADAM; /* coupled decay: the wrong reference */
     trajectory t;
-    trajectory_init(&t, 1024 * 32, BNB_DTYPE_F32, 77);
+    trajectory_init(&t, &wrong, 1024 * 32, BNB_DTYPE_F32, 77);
     bnb_optimizer* opt = make_optimizer(BNB_ALGO_ADAMW, 32, 1, h.lr, h.weight_decay, 4096);
     add_param(opt, &t.param, &t.grad);
     for (int step = 1; step <= 20; ++step) {
         trajectory_next_grad(&t);
-        ref_adam_step(0 /* coupled: the wrong reference */, &h, step, t.n, t.p, t.m, t.v, t.g);
+        ref64_step(&wrong, &t.ref, t.p, t.g, 1.0, 0);
         assert_int_equal(bnb_step(opt), BNB_OK);
     }
     int64_t param_bad = 0;
@@ -181,16 +191,16 @@ static void a1_detects_swapped_decay(void** state) {
 /* ---- A3: 8-bit states vs float64 ----------------------------------------------------------------- */
 
 static void run_a3(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, int block_wise) {
-    const ref_hparams h = default_hparams(algorithm);
+    const ref64_config h = default_hparams(algorithm);
     const double max_mean_err = dtype == BNB_DTYPE_BF16 ? 1.7e-4 : 6e-5;
     const double max_mean_rel = dtype == BNB_DTYPE_BF16 ? 1.6e-3 : 6e-4;
     trajectory t;
-    trajectory_init(&t, 1024 * cols, dtype, 5000 + (uint64_t)cols * 3 + (uint64_t)dtype * 11 + (uint64_t)block_wise);
+    trajectory_init(&t, &h, 1024 * cols, dtype, 5000 + (uint64_t)cols * 3 + (uint64_t)dtype * 11 + (uint64_t)block_wise);
     bnb_optimizer* opt = make_optimizer(algorithm, 8, block_wise, h.lr, h.weight_decay, 4096);
     add_param(opt, &t.param, &t.grad);
     for (int step = 1; step <= 50; ++step) {
         trajectory_next_grad(&t);
-        ref_adam_step(algorithm == BNB_ALGO_ADAMW, &h, step, t.n, t.p, t.m, t.v, t.g);
+        ref64_step(&h, &t.ref, t.p, t.g, 1.0, 0);
         assert_int_equal(bnb_step(opt), BNB_OK);
 
         float* sm = read_state(opt, 0, 1, t.n);
@@ -198,8 +208,8 @@ static void run_a3(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, int b
         int64_t bad_m = 0, bad_v = 0;
         double sum_err = 0.0, sum_rel = 0.0;
         for (int64_t i = 0; i < t.n; ++i) {
-            bad_m += !is_close(sm[i], t.m[i], 3e-3, 1e-3);
-            bad_v += !is_close(sv[i], t.v[i], 3e-3, 1e-3);
+            bad_m += !is_close(sm[i], t.ref.slot[0][i], 3e-3, 1e-3);
+            bad_v += !is_close(sv[i], t.ref.slot[1][i], 3e-3, 1e-3);
             const double e = fabs(t.p[i] - buffer_get(&t.param, i));
             sum_err += e;
             sum_rel += e / (fabs(t.p[i]) + 1e-9);
@@ -215,8 +225,8 @@ static void run_a3(bnb_algorithm algorithm, bnb_dtype dtype, int64_t cols, int b
         /* Protocol: the reference continues from the library's param (rounded) and dequantized states. */
         trajectory_sync_param(&t);
         for (int64_t i = 0; i < t.n; ++i) {
-            t.m[i] = sm[i];
-            t.v[i] = sv[i];
+            t.ref.slot[0][i] = sm[i];
+            t.ref.slot[1][i] = sv[i];
         }
         free(sm);
         free(sv);
@@ -247,8 +257,9 @@ static void a3_adamw_bf16(void** s) { (void)s; a3_for(BNB_ALGO_ADAMW, BNB_DTYPE_
  * every state value must be identical. `poison` puts NaN/+Inf/-Inf into some gradients. */
 static void run_spec_compare(bnb_algorithm algorithm, bnb_dtype dtype, int64_t n, bnb_state_mode mode, int steps,
                              double weight_decay, int poison) {
-    ref_hparams h = default_hparams(algorithm);
+    ref64_config h = default_hparams(algorithm);
     h.weight_decay = weight_decay;
+    const spec_config sc = family_spec_config(&h);
     test_rng rng;
     rng_seed(&rng, 900 + (uint64_t)n + (uint64_t)mode * 13 + (uint64_t)dtype * 101);
     test_buffer param = buffer_alloc(n, dtype), grad = buffer_alloc(n, dtype);
@@ -259,7 +270,7 @@ static void run_spec_compare(bnb_algorithm algorithm, bnb_dtype dtype, int64_t n
     bnb_optimizer* opt = make_optimizer(algorithm, bits, mode != BNB_STATE_MODE_8BIT_TENSORWISE, h.lr, weight_decay, 0);
     add_param(opt, &param, &grad);
     spec_param sp;
-    spec_param_init(&sp, n, mode);
+    spec_param_init(&sp, &sc, n, mode);
     for (int step = 1; step <= steps; ++step) {
         fill_normal(&rng, &grad, step == 1 ? 0.01 : 0.01 * step);
         if (poison && n > 0) {
@@ -268,7 +279,7 @@ static void run_spec_compare(bnb_algorithm algorithm, bnb_dtype dtype, int64_t n
             buffer_set(&grad, n - 1, bad[(step + 1) % 3]);
             if (n > 300) buffer_set(&grad, 256, bad[(step + 2) % 3]);
         }
-        const int64_t spec_nonfinite = spec_adam_step(algorithm, &h, &sp, &spec_p, &grad);
+        const int64_t spec_nonfinite = spec_step(&sc, &sp, &spec_p, &grad);
         assert_int_equal(bnb_step(opt), BNB_OK);
         assert_true(poison ? spec_nonfinite > 0 : spec_nonfinite == 0);
         if (!buffer_equal_bits(&param, &spec_p)) {
@@ -427,9 +438,10 @@ static void behaviour_params_without_grad_are_skipped(void** state) {
     add_param(opt, &pa, &ga);
     bnb_tensor tb = buffer_tensor(&pb);
     assert_int_equal(bnb_optimizer_add_param(opt, 0, &tb, NULL, NULL), BNB_OK);
-    const ref_hparams h = default_hparams(BNB_ALGO_ADAMW);
+    const ref64_config h = default_hparams(BNB_ALGO_ADAMW);
+    const spec_config sc = family_spec_config(&h);
     spec_param sp;
-    spec_param_init(&sp, n, BNB_STATE_MODE_8BIT_BLOCKWISE);
+    spec_param_init(&sp, &sc, n, BNB_STATE_MODE_8BIT_BLOCKWISE);
     for (int step = 0; step < 3; ++step) {
         fill_normal(&rng, &ga, 0.01);
         assert_int_equal(bnb_step(opt), BNB_OK);
@@ -443,7 +455,7 @@ static void behaviour_params_without_grad_are_skipped(void** state) {
     assert_int_equal(bnb_optimizer_bind_param(opt, 1, &tb, &tgb), BNB_OK);
     for (int step = 0; step < 2; ++step) {
         fill_normal(&rng, &gb, 0.01);
-        spec_adam_step(BNB_ALGO_ADAMW, &h, &sp, &spec_b, &gb);
+        spec_step(&sc, &sp, &spec_b, &gb);
         assert_int_equal(bnb_step(opt), BNB_OK);
         assert_true(buffer_equal_bits(&pb, &spec_b));
     }

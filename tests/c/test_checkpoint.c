@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "bnb8.h"
+#include "support/family.h"
 #include "support/optim_helpers.h"
 
 typedef struct run {
@@ -369,8 +370,67 @@ static void argument_and_io_errors(void** state) {
     assert_int_equal(bnb_state_format_version(), BNB_STATE_FORMAT_VERSION);
 }
 
+/* Every algorithm and mode, with percentile clipping and a per-parameter override: k steps, save,
+ * load into a fresh optimizer (whose own overrides differ and are replaced), m steps == k + m steps,
+ * bit for bit, by comparing the checkpoint bytes and the parameter bits. */
+static void family_resume_is_bitwise_identical(void** state) {
+    (void)state;
+    int count = 0;
+    const family_case* cases = family_cases(&count);
+    const int modes[3][2] = {{32, 1}, {8, 1}, {8, 0}};
+    for (int c = 0; c < count; ++c) {
+        for (int m = 0; m < 3; ++m) {
+            spec_config config = family_spec_config(&cases[c].config);
+            config.percentile_clipping = 20;
+            config.weight_decay = 1e-2;
+            test_buffer params[3], grad[2];
+            bnb_optimizer* opts[3];
+            test_rng rng;
+            rng_seed(&rng, 11);
+            for (int r = 0; r < 3; ++r) { /* 0: straight, 1: saved, 2: loaded */
+                params[r] = buffer_alloc(5000, BNB_DTYPE_BF16);
+                opts[r] = family_optimizer(&config, modes[m][0], modes[m][1]);
+            }
+            grad[0] = buffer_alloc(5000, BNB_DTYPE_BF16);
+            grad[1] = buffer_alloc(5000, BNB_DTYPE_BF16);
+            fill_normal(&rng, &params[0], 0.1);
+            buffer_copy(&params[1], &params[0]);
+            for (int r = 0; r < 3; ++r) {
+                add_param(opts[r], &params[r], &grad[0]);
+                add_param(opts[r], &params[r], &grad[1]); /* a second parameter viewing the same buffer */
+                assert_int_equal(bnb_optimizer_set_param_override(opts[r], 1, BNB_HPARAM_LR, r == 2 ? 0.5 : 2e-3), BNB_OK);
+            }
+            for (int step = 0; step < 4; ++step) {
+                fill_normal(&rng, &grad[0], 0.01 * (1 + step % 3));
+                fill_normal(&rng, &grad[1], 0.01);
+                for (int r = 0; r < 2; ++r) assert_int_equal(bnb_step(opts[r]), BNB_OK);
+            }
+            buffer_copy(&params[2], &params[1]);
+            assert_checkpoint_round_trip(opts[1], opts[2]);
+            double lr = 0;
+            assert_int_equal(bnb_optimizer_get_param_setting(opts[2], 1, BNB_HPARAM_LR, &lr, NULL), BNB_OK);
+            assert_true(lr == 2e-3); /* the checkpoint's override replaced the fresh optimizer's */
+            for (int step = 0; step < 3; ++step) {
+                fill_normal(&rng, &grad[0], 0.01 * (1 + step % 3));
+                fill_normal(&rng, &grad[1], 0.01);
+                assert_int_equal(bnb_step(opts[0]), BNB_OK);
+                assert_int_equal(bnb_step(opts[2]), BNB_OK);
+            }
+            if (!buffer_equal_bits(&params[0], &params[2])) fail_msg("%s mode %d: resumed params differ", cases[c].name, m);
+            assert_same_bytes(opts[0], opts[2]);
+            for (int r = 0; r < 3; ++r) {
+                bnb_optimizer_destroy(opts[r]);
+                buffer_free(&params[r]);
+            }
+            buffer_free(&grad[0]);
+            buffer_free(&grad[1]);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(family_resume_is_bitwise_identical),
         cmocka_unit_test(resume_is_bitwise_identical),
         cmocka_unit_test(fresh_optimizer_round_trips),
         cmocka_unit_test(load_restores_hyperparameters),

@@ -9,7 +9,7 @@
 
 #include "bnb8.h"
 #include "support/optim_helpers.h"
-#include "support/reference.h"
+#include "support/spec_driver.h"
 
 static const bnb_hparam kHparams[] = {BNB_HPARAM_LR, BNB_HPARAM_BETA1, BNB_HPARAM_BETA2, BNB_HPARAM_EPS,
                                       BNB_HPARAM_WEIGHT_DECAY};
@@ -89,13 +89,23 @@ static void schedules_take_effect_next_step(void** state) {
     int64_t group = 0;
     assert_int_equal(bnb_optimizer_add_group(opt, &group), BNB_OK);
     spec_param sp[2];
-    ref_hparams h[2] = {{1e-3, 0.9, 0.999, 1e-8, 1e-2}, {1e-3, 0.9, 0.999, 1e-8, 1e-2}};
+    spec_config h[2];
+    for (int k = 0; k < 2; ++k) {
+        memset(&h[k], 0, sizeof h[k]);
+        h[k].algorithm = BNB_ALGO_ADAMW;
+        h[k].lr = 1e-3;
+        h[k].beta1 = 0.9;
+        h[k].beta2 = 0.999;
+        h[k].eps = 1e-8;
+        h[k].weight_decay = 1e-2;
+        h[k].percentile_clipping = 100;
+    }
     for (int k = 0; k < 2; ++k) {
         fill_normal(&rng, &p[k], 0.1);
         buffer_copy(&spec[k], &p[k]);
         bnb_tensor tp = buffer_tensor(&p[k]), tg = buffer_tensor(&g[k]);
         assert_int_equal(bnb_optimizer_add_param(opt, k, &tp, &tg, NULL), BNB_OK);
-        spec_param_init(&sp[k], n, BNB_STATE_MODE_8BIT_BLOCKWISE);
+        spec_param_init(&sp[k], &h[k], n, BNB_STATE_MODE_8BIT_BLOCKWISE);
     }
     for (int step = 1; step <= 6; ++step) {
         h[0].lr = 1e-3 * (1.0 + step) / 7.0; /* warm-up on group 0 */
@@ -106,7 +116,7 @@ static void schedules_take_effect_next_step(void** state) {
         assert_int_equal(bnb_optimizer_set_hparam(opt, 1, BNB_HPARAM_BETA2, h[1].beta2), BNB_OK);
         for (int k = 0; k < 2; ++k) {
             fill_normal(&rng, &g[k], 0.01);
-            spec_adam_step(BNB_ALGO_ADAMW, &h[k], &sp[k], &spec[k], &g[k]);
+            spec_step(&h[k], &sp[k], &spec[k], &g[k]);
         }
         assert_int_equal(bnb_step(opt), BNB_OK);
         for (int k = 0; k < 2; ++k) assert_true(buffer_equal_bits(&p[k], &spec[k]));

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "bnb8.h"
-#include "support/reference.h"
+#include "support/spec_driver.h"
 #include "support/test_util.h"
 
 enum { kN = 1024 * 1024, kBlocks = kN / 256 };
