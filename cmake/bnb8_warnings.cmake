@@ -25,8 +25,18 @@ function(bnb_target_sanitizers target)
   endif()
 endfunction()
 
+# Fuzz builds: coverage instrumentation for libFuzzer and its convention macro (which turns checksum
+# comparisons off, Note [fuzzing checksums]).
+function(bnb_target_fuzzing target)
+  if(BNB_BUILD_FUZZERS)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=fuzzer-no-link>)
+    target_compile_definitions(${target} PRIVATE FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+  endif()
+endfunction()
+
 function(bnb_target_defaults target)
   bnb_target_warnings(${target})
   bnb_target_numerics(${target})
   bnb_target_sanitizers(${target})
+  bnb_target_fuzzing(${target})
 endfunction()

@@ -392,8 +392,49 @@ static void family_skip_step_on_nonfinite(void** state) {
     }
 }
 
+/* Two runs from the same inputs give the same bytes (parameters, states, absmax, histories), for
+ * every algorithm and mode. */
+static void family_reruns(void** state) {
+    (void)state;
+    int count = 0;
+    const family_case* cases = family_cases(&count);
+    for (int c = 0; c < count; ++c) {
+        for (int m = 0; m < 3; ++m) {
+            spec_config config = family_spec_config(&cases[c].config);
+            config.percentile_clipping = 50;
+            unsigned char* bytes[2];
+            size_t sizes[2];
+            test_buffer params[2];
+            for (int r = 0; r < 2; ++r) {
+                test_rng rng;
+                rng_seed(&rng, 8);
+                params[r] = buffer_alloc(70000, BNB_DTYPE_F16);
+                test_buffer g = buffer_alloc(70000, BNB_DTYPE_F16);
+                fill_normal(&rng, &params[r], 0.1);
+                bnb_optimizer* opt = family_optimizer(&config, kModes[m][0], kModes[m][1]);
+                add_param(opt, &params[r], &g);
+                for (int step = 0; step < 5; ++step) {
+                    fill_normal(&rng, &g, 0.01);
+                    assert_int_equal(bnb_step(opt), BNB_OK);
+                }
+                bytes[r] = serialize_state(opt, &sizes[r]);
+                bnb_optimizer_destroy(opt);
+                buffer_free(&g);
+            }
+            assert_int_equal(sizes[0], sizes[1]);
+            assert_memory_equal(bytes[0], bytes[1], sizes[0]);
+            assert_true(buffer_equal_bits(&params[0], &params[1]));
+            for (int r = 0; r < 2; ++r) {
+                free(bytes[r]);
+                buffer_free(&params[r]);
+            }
+        }
+    }
+}
+
 int main(int argc, char** argv) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(family_reruns),
         cmocka_unit_test(family_tails),
         cmocka_unit_test(family_nonfinite),
         cmocka_unit_test(family_skip_zeros),
