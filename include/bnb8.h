@@ -337,6 +337,8 @@ typedef struct bnb_optimizer_config {
                                          (see bnb_optimizer_last_step_info). Default 0. since 0.1 */
     int32_t bias_correction; /**< LAMB: must be 1 (0 is unsupported). Default 1. since 0.1 */
     int32_t adam_w_mode;   /**< LAMB: must be 1 (0 is unsupported). Default 1. since 0.1 */
+    int32_t paged;         /**< 1: large CUDA states live in managed (pageable) memory, as bitsandbytes'
+                                Paged optimizers; the CPU backend ignores it. Default 0. since 0.1 */
 } bnb_optimizer_config;
 
 /** Smallest struct_size accepted: the struct_size and algorithm fields. since 0.1 */
@@ -354,7 +356,7 @@ typedef struct bnb_optimizer_config {
             BNB_DEFAULT_I64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64,    \
             BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64,    \
             BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32,    \
-            BNB_DEFAULT_I32, BNB_DEFAULT_I32                                                        \
+            BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32                                       \
     }
 
 /**
@@ -552,6 +554,60 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_get_param_setting(const bnb_optim
                                                                  int32_t* out_is_override);
 
 /**
+ * Where one state of a parameter lives, for zero-copy access from bindings (Python tensors, C# spans,
+ * Java buffers). Set struct_size = sizeof(bnb_state_view) before the call. since 0.1
+ */
+typedef struct bnb_state_view {
+    size_t struct_size;     /**< sizeof(bnb_state_view), set by the caller. */
+    int32_t mode;           /**< bnb_state_mode of the parameter; BNB_STATE_MODE_NONE: no buffers yet. */
+    int32_t bits;           /**< 8: data holds uint8 codes; 32: data holds fp32 values. */
+    int64_t rows;           /**< Rows of the state (2 for AdEMAMix's state1, else 1). */
+    int64_t numel;          /**< Elements per row (the parameter's numel). */
+    void* data;             /**< rows x numel codes or values, row-major; NULL before the first step. */
+    float* absmax;          /**< 8-bit: rows x absmax_per_row scales, row-major; else NULL. */
+    int64_t absmax_per_row; /**< 8-bit: ceil(numel / 256) block-wise, 1 tensor-wise; else 0. */
+    const float* qmap;      /**< 8-bit: the 256-entry map the codes use; else NULL. */
+} bnb_state_view;
+
+/**
+ * Describe the buffers of state `state` (1 or 2) of a parameter. The pointers stay valid until the
+ * optimizer is destroyed or the parameter's states are re-created with another layout by
+ * bnb_state_load() or bnb_optimizer_import_param_state() (a load of the same layout writes into the
+ * same buffers). Writing through them changes the optimizer's states. since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, unknown index or state); BNB_ERR_VERSION
+ *         (struct_size too small).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_state_view(bnb_optimizer* optimizer, int64_t index, int32_t state,
+                                                          bnb_state_view* out);
+
+/**
+ * A parameter's complete optimizer state, given by the caller to bnb_optimizer_import_param_state()
+ * (e.g. converted from another library's checkpoint). since 0.1
+ */
+typedef struct bnb_param_state {
+    size_t struct_size;          /**< sizeof(bnb_param_state). */
+    int64_t step;                /**< Steps taken; 0 means no states (mode must be NONE). */
+    int32_t mode;                /**< bnb_state_mode; must be what this optimizer keeps for the parameter. */
+    int32_t num_states;          /**< States given (what the algorithm has for the parameter). */
+    const void* data[2];         /**< Per state: rows x numel uint8 codes (8-bit) or fp32 values (32-bit). */
+    const float* absmax[2];      /**< 8-bit: rows x absmax_per_row scales, each >= 0; else NULL. */
+    const float* qmap[2];        /**< 8-bit: the 256-entry map each state's codes were written with (it is
+                                      validated and kept for the state's life); else NULL. */
+    const float* clip_history;   /**< 100 squared gradient norms when percentile clipping is on, else NULL. */
+} bnb_param_state;
+
+/**
+ * Replace one parameter's step counter and states with copies of the given ones, after validating
+ * them as bnb_state_load() does (mode and state count against the parameter's settings, maps, absmax
+ * values, clipping history). On failure nothing changes. since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, unknown index, a mode or count that does not fit, a
+ *         missing buffer); BNB_ERR_BAD_FORMAT (an invalid map or absmax value); BNB_ERR_VERSION
+ *         (struct_size too small); BNB_ERR_OUT_OF_MEMORY.
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_import_param_state(bnb_optimizer* optimizer, int64_t index,
+                                                                  const bnb_param_state* state);
+
+/**
  * Total bytes of optimizer state held for all parameters (what 8-bit storage saves on). Maps are
  * shared by all parameters and counted once. since 0.1
  */
@@ -700,6 +756,24 @@ BNB_API BNB_NODISCARD bnb_status bnb_quantize_blockwise(int32_t kind, const bnb_
  */
 BNB_API BNB_NODISCARD bnb_status bnb_dequantize_blockwise(int32_t kind, const uint8_t* codes,
                                                           const float* absmax, bnb_tensor* dst);
+
+/**
+ * bnb_quantize_blockwise() with any map and block size (bitsandbytes' functional API). The map must be
+ * 256 finite, strictly increasing values containing +0.0; it is signed (negative first entry, the sign
+ * fix applies) or unsigned (+0.0 first). since 0.1
+ * @param map         256 fp32 values.
+ * @param block_size  Elements per absmax, >= 1.
+ * @param absmax      Output, ceil(src->numel / block_size) floats.
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, block_size < 1, a bad tensor); BNB_ERR_BAD_FORMAT (an
+ *         invalid map).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_quantize_blockwise_ex(const float* map, const bnb_tensor* src,
+                                                           int64_t block_size, uint8_t* codes, float* absmax);
+
+/** bnb_dequantize_blockwise() with any map and block size. since 0.1 */
+BNB_API BNB_NODISCARD bnb_status bnb_dequantize_blockwise_ex(const float* map, const uint8_t* codes,
+                                                             const float* absmax, int64_t block_size,
+                                                             bnb_tensor* dst);
 
 #ifdef __cplusplus
 } /* extern "C" */

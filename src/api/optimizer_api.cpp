@@ -153,6 +153,22 @@ extern "C" bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, i
     });
 }
 
+extern "C" bnb_status bnb_optimizer_state_view(bnb_optimizer* optimizer, int64_t index, int32_t state,
+                                               bnb_state_view* out) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.state_view(index, state, out);
+    });
+}
+
+extern "C" bnb_status bnb_optimizer_import_param_state(bnb_optimizer* optimizer, int64_t index,
+                                                       const bnb_param_state* state) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.import_param_state(index, state);
+    });
+}
+
 extern "C" bnb_status bnb_optimizer_set_param_override(bnb_optimizer* optimizer, int64_t index, int32_t key,
                                                        double value) {
     return guarded(__func__, [&]() -> Status {

@@ -25,7 +25,7 @@ void replace_sentinels(const AlgorithmTraits& algorithm, bnb_optimizer_config* c
         &bnb_optimizer_config::nesterov,    &bnb_optimizer_config::centered,
         &bnb_optimizer_config::percentile_clipping, &bnb_optimizer_config::skip_zeros,
         &bnb_optimizer_config::skip_step_on_nonfinite, &bnb_optimizer_config::bias_correction,
-        &bnb_optimizer_config::adam_w_mode};
+        &bnb_optimizer_config::adam_w_mode, &bnb_optimizer_config::paged};
     for (auto field : doubles) {
         if (c->*field == BNB_DEFAULT_F64) c->*field = d.*field;
     }
@@ -80,6 +80,7 @@ Status check_flags(const AlgorithmTraits& a, const bnb_optimizer_config& c) {
     BNB_FORWARD(check_feature_value(a, c.lr_decay, "lr_decay", id == BNB_ALGO_ADAGRAD));
     BNB_FORWARD(check_feature_value(a, c.initial_accumulator_value, "initial_accumulator_value", id == BNB_ALGO_ADAGRAD));
     BNB_FORWARD(check_bool(c.skip_step_on_nonfinite, "skip_step_on_nonfinite"));
+    BNB_FORWARD(check_bool(c.paged, "paged"));
     return Status::ok_status();
 }
 
@@ -131,6 +132,7 @@ void fill_config_defaults(const AlgorithmTraits& algorithm, bnb_optimizer_config
     out->skip_step_on_nonfinite = 0;
     out->bias_correction = 1;
     out->adam_w_mode = 1;
+    out->paged = 0;
 }
 
 Status resolve_config(const bnb_optimizer_config* user, OptimizerConfig* out) {
@@ -178,6 +180,7 @@ Status resolve_config(const bnb_optimizer_config* user, OptimizerConfig* out) {
     out->options = options;
     out->nesterov = c.nesterov == 1;
     out->skip_step_on_nonfinite = c.skip_step_on_nonfinite == 1;
+    out->paged = c.paged == 1;
     return Status::ok_status();
 }
 
@@ -210,6 +213,7 @@ Status export_config(const OptimizerConfig& config, bnb_optimizer_config* out) {
     c.percentile_clipping = o.percentile_clipping;
     c.skip_zeros = o.skip_zeros ? 1 : 0;
     c.skip_step_on_nonfinite = config.skip_step_on_nonfinite ? 1 : 0;
+    c.paged = config.paged ? 1 : 0;
     c.struct_size = size;  // the caller's struct keeps its own size
     std::memcpy(out, &c, std::min(size, sizeof c));
     return Status::ok_status();

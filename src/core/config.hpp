@@ -17,6 +17,7 @@ struct OptimizerConfig {
     Options options;      // the optimizer-wide options
     bool nesterov = false;
     bool skip_step_on_nonfinite = false;
+    bool paged = false;  // CUDA managed memory for large states; the CPU backend has nothing to page
 };
 
 // Writes the algorithm's concrete defaults into every field and struct_size = sizeof. A learning rate

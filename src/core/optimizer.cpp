@@ -9,6 +9,7 @@
 #include "cpu/cpu_backend.hpp"
 #include "cpu/fp_env.hpp"
 #include "names.hpp"
+#include "state_import.hpp"
 #include "step_scalars.hpp"
 #include "tensor.hpp"
 
@@ -353,17 +354,106 @@ Status Optimizer::step() {
     return Status::ok_status();
 }
 
+// Note [stable state buffers]: bindings hold views of the state buffers (bnb_optimizer_state_view), so a
+// load whose layout matches the current one copies into the existing buffers instead of replacing them.
+void Optimizer::adopt_states(ParamStates& current, ParamStates&& fresh) noexcept {
+    bool same_layout = current.mode == fresh.mode && current.num_states == fresh.num_states &&
+                       current.clip_history.size() == fresh.clip_history.size();
+    for (int s = 0; s < kMaxStates && same_layout; ++s) {
+        same_layout = current.values[s].size() == fresh.values[s].size() &&
+                      current.codes[s].size() == fresh.codes[s].size() &&
+                      current.absmax[s].size() == fresh.absmax[s].size();
+    }
+    if (!same_layout) {
+        current = std::move(fresh);
+        return;
+    }
+    const auto copy = [](auto& dst, const auto& src) {
+        if (src.bytes() > 0) std::memcpy(dst.data(), src.data(), static_cast<size_t>(src.bytes()));
+    };
+    for (int s = 0; s < kMaxStates; ++s) {
+        copy(current.values[s], fresh.values[s]);
+        copy(current.codes[s], fresh.codes[s]);
+        copy(current.absmax[s], fresh.absmax[s]);
+        current.maps[s] = std::move(fresh.maps[s]);
+    }
+    copy(current.clip_history, fresh.clip_history);
+}
+
+void Optimizer::install_param_state(int64_t index, LoadedParam param) noexcept {
+    ParamEntry& entry = params_[static_cast<size_t>(index)];
+    entry.step = param.step;
+    entry.overrides = param.overrides;
+    adopt_states(entry.states, std::move(param.states));
+    entry.last_gradient_scale = 1.0;
+    entry.last_trust_ratio = 1.0;
+    entry.last_update_sq_norm = 0.0;
+}
+
 void Optimizer::install_state(std::vector<Hparams> groups, std::vector<LoadedParam> params) noexcept {
     groups_ = std::move(groups);
-    for (size_t i = 0; i < params.size(); ++i) {
-        ParamEntry& entry = params_[i];
-        entry.step = params[i].step;
-        entry.overrides = params[i].overrides;
-        entry.states = std::move(params[i].states);
-        entry.last_gradient_scale = 1.0;
-        entry.last_trust_ratio = 1.0;
-        entry.last_update_sq_norm = 0.0;
+    for (size_t i = 0; i < params.size(); ++i) install_param_state(static_cast<int64_t>(i), std::move(params[i]));
+}
+
+Status Optimizer::state_view(int64_t index, int32_t state, bnb_state_view* out) {
+    BNB_RETURN_IF(out == nullptr, BNB_ERR_INVALID_ARGUMENT, "out is NULL");
+    BNB_FORWARD(check_index(index));
+    const size_t min_size = offsetof(bnb_state_view, data) + sizeof(void*);
+    BNB_RETURN_IF(out->struct_size < min_size, BNB_ERR_VERSION,
+                  "out->struct_size = %zu is below the smallest bnb_state_view (%zu bytes)", out->struct_size, min_size);
+    ParamEntry& entry = params_[static_cast<size_t>(index)];
+    ParamStates& states = entry.states;
+    const int count = states.mode != BNB_STATE_MODE_NONE ? states.num_states
+                                                          : algorithm().states_for(effective_hparams_of(entry));
+    BNB_RETURN_IF(state < 1 || state > count, BNB_ERR_INVALID_ARGUMENT,
+                  "state = %d is not a state of parameter %lld (%s, %d state%s)", state, static_cast<long long>(index),
+                  algorithm().name, count, count == 1 ? "" : "s");
+    const int s = state - 1;
+    bnb_state_view view;
+    std::memset(&view, 0, sizeof view);
+    view.struct_size = out->struct_size;
+    view.mode = states.mode;
+    view.rows = algorithm().rows[s];
+    view.numel = entry.param.numel;
+    view.bits = states.mode == BNB_STATE_MODE_8BIT_BLOCKWISE || states.mode == BNB_STATE_MODE_8BIT_TENSORWISE ? 8 : 32;
+    if (states.mode == BNB_STATE_MODE_32BIT) {
+        view.data = states.values[s].data();
+    } else if (view.bits == 8) {
+        view.data = states.codes[s].data();
+        view.absmax = states.absmax[s].data();
+        view.absmax_per_row = states.absmax[s].size() / view.rows;
+        view.qmap = states.maps[s]->values();
     }
+    std::memcpy(out, &view, std::min(out->struct_size, sizeof view));
+    return Status::ok_status();
+}
+
+Status Optimizer::import_param_state(int64_t index, const bnb_param_state* state) {
+    BNB_FORWARD(check_index(index));
+    BNB_RETURN_IF(state == nullptr, BNB_ERR_INVALID_ARGUMENT, "state is NULL");
+    BNB_RETURN_IF(state->struct_size < sizeof(bnb_param_state), BNB_ERR_VERSION,
+                  "state->struct_size = %zu is below sizeof(bnb_param_state) = %zu", state->struct_size,
+                  sizeof(bnb_param_state));
+    BNB_RETURN_IF(state->mode < BNB_STATE_MODE_NONE || state->mode > BNB_STATE_MODE_8BIT_TENSORWISE,
+                  BNB_ERR_INVALID_ARGUMENT, "state->mode = %d is not a bnb_state_mode", state->mode);
+    BNB_RETURN_IF(state->num_states < 0 || state->num_states > algorithm().num_states, BNB_ERR_INVALID_ARGUMENT,
+                  "state->num_states = %d: %s has at most %d", state->num_states, algorithm().name,
+                  algorithm().num_states);
+    const ParamEntry& entry = param(index);
+    RawParamState raw;
+    raw.step = state->step;
+    raw.mode = static_cast<bnb_state_mode>(state->mode);
+    raw.num_states = state->num_states;
+    for (int s = 0; s < kMaxStates; ++s) {
+        raw.data[s] = state->data[s];
+        raw.absmax[s] = state->absmax[s];
+        raw.qmap[s] = state->qmap[s];
+    }
+    raw.clip_history = state->clip_history;
+    LoadedParam loaded;
+    BNB_FORWARD(build_param_state(*this, index, group_hparams(entry.group), entry.overrides, raw, "state", &loaded));
+    install_param_state(index, std::move(loaded));
+    return Status::ok_status();
 }
 
 }  // namespace bnb

@@ -63,6 +63,9 @@ public:
     int64_t state_bytes() const;
     Status copy_state(int64_t index, int32_t state, float* dst, int64_t dst_count) const;
 
+    Status state_view(int64_t index, int32_t state, bnb_state_view* out);
+    Status import_param_state(int64_t index, const bnb_param_state* state);
+
     Status set_param_override(int64_t index, int32_t key, double value);
     Status clear_param_override(int64_t index, int32_t key);
     Status get_param_setting(int64_t index, int32_t key, double* out_value, int32_t* out_is_override) const;
@@ -80,6 +83,8 @@ public:
     // Replaces every group's hyper-parameters and every parameter's step counter, overrides and states.
     // The caller (the checkpoint loader) has validated everything; this cannot fail.
     void install_state(std::vector<Hparams> groups, std::vector<LoadedParam> params) noexcept;
+    // The same for one parameter (its overrides are kept).
+    void install_param_state(int64_t index, LoadedParam param) noexcept;
 
 private:
     Status check_group(int64_t group) const;
@@ -89,6 +94,7 @@ private:
                                       const bnb_tensor* grad) const;
     Status update_override(int64_t index, int32_t key, const double* value);
     Status create_first_step_states();
+    static void adopt_states(ParamStates& current, ParamStates&& fresh) noexcept;
     void step_param(ParamEntry& entry, StepReport* report);
 
     OptimizerConfig config_;

@@ -9,13 +9,13 @@
 namespace bnb {
 namespace cpu {
 
-// src holds n elements of `dtype`; writes n codes and ceil(n / 256) absmax values.
-void quantize_blockwise(const QuantTables& q, const void* src, bnb_dtype dtype, int64_t n, uint8_t* codes,
-                        float* absmax);
+// src holds n elements of `dtype`; writes n codes and ceil(n / block_size) absmax values.
+void quantize_blockwise(const QuantTables& q, const void* src, bnb_dtype dtype, int64_t n, int64_t block_size,
+                        uint8_t* codes, float* absmax);
 
-// dst receives n elements of `dtype`: map[code] * absmax, rounded once to the dtype.
+// dst receives n elements of `dtype`: map[code] * absmax[i / block_size], rounded once to the dtype.
 void dequantize_blockwise(const QuantTables& q, const uint8_t* codes, const float* absmax, int64_t n,
-                          bnb_dtype dtype, void* dst);
+                          int64_t block_size, bnb_dtype dtype, void* dst);
 
 }  // namespace cpu
 }  // namespace bnb

@@ -14,6 +14,7 @@
 #include "core/clipping.hpp"
 #include "core/overrides.hpp"
 #include "core/qmap.hpp"
+#include "core/state_import.hpp"
 #include "core/rules/quant.hpp"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -285,37 +286,25 @@ public:
         const bnb_state_mode mode = parse_mode(mode_name);
         BNB_RETURN_IF(mode_name != state_mode_name(mode), BNB_ERR_BAD_FORMAT,
                       "parameter %lld: state_mode = '%s' is unknown", static_cast<long long>(index), mode_name.c_str());
-        BNB_RETURN_IF((mode == BNB_STATE_MODE_NONE) != (step == 0), BNB_ERR_BAD_FORMAT,
-                      "parameter %lld: step %lld is inconsistent with state_mode '%s'", static_cast<long long>(index),
-                      static_cast<long long>(step), mode_name.c_str());
-        out->step = step;
-        BNB_FORWARD(read_overrides(index, &out->overrides));
-        const Hparams h = effective_hparams(groups[static_cast<size_t>(group)], out->overrides);
-        const Options o = effective_options(optimizer_.config().options, out->overrides);
-        const std::string owner = "parameter " + std::to_string(index) + ": ";
-        const Status valid = check_hparams(algorithm_, h, optimizer_.config().nesterov, owner.c_str());
-        BNB_RETURN_IF(!valid.ok(), BNB_ERR_BAD_FORMAT, "%s", valid.message().c_str());
-        if (mode == BNB_STATE_MODE_NONE) return Status::ok_status();
-
-        const bnb_state_mode expected = choose_state_mode(o, n);
-        BNB_RETURN_IF(mode != expected, BNB_ERR_INVALID_ARGUMENT,
-                      "state codec mismatch: parameter %lld has %s states in the checkpoint, this optimizer keeps %s "
-                      "states for it",
-                      static_cast<long long>(index), mode_name.c_str(), state_mode_name(expected));
-        int64_t num_states = 0;
-        BNB_FORWARD(meta_.integer(param_key(index, "num_states"), 0, kMaxStates, &num_states));
-        BNB_RETURN_IF(num_states != algorithm_.states_for(h), BNB_ERR_BAD_FORMAT,
-                      "parameter %lld has %lld states in the checkpoint; its settings give %d",
-                      static_cast<long long>(index), static_cast<long long>(num_states), algorithm_.states_for(h));
-        const bool clipping = o.percentile_clipping < 100;
-        BNB_FORWARD(create_states(algorithm_, mode, static_cast<int>(num_states), clipping, n, index, &out->states));
-        for (int s = 0; s < out->states.num_states; ++s) BNB_FORWARD(read_state(index, s, &out->states));
-        if (clipping) {
-            const TensorIn* t = nullptr;
-            BNB_FORWARD(tensor(clip_tensor(index), "F32", {kClipHistory}, &t));
-            copy_bytes(out->states.clip_history.data(), t);
+        ParamOverrides overrides;
+        BNB_FORWARD(read_overrides(index, &overrides));
+        RawParamState raw;
+        raw.step = step;
+        raw.mode = mode;
+        if (mode != BNB_STATE_MODE_NONE) {
+            int64_t num_states = 0;
+            BNB_FORWARD(meta_.integer(param_key(index, "num_states"), 0, algorithm_.num_states, &num_states));
+            raw.num_states = static_cast<int>(num_states);
+            for (int s = 0; s < raw.num_states; ++s) BNB_FORWARD(locate_state(index, s, mode, &raw));
+            if (view_.tensors.count(clip_tensor(index)) > 0) {
+                const TensorIn* t = nullptr;
+                BNB_FORWARD(tensor(clip_tensor(index), "F32", {kClipHistory}, &t));
+                raw.clip_history = reinterpret_cast<const float*>(t->data);
+            }
         }
-        return Status::ok_status();
+        const std::string source = "parameter " + std::to_string(index);
+        return build_param_state(optimizer_, index, groups[static_cast<size_t>(group)], overrides, raw, source.c_str(),
+                                 out);
     }
 
 private:
@@ -350,10 +339,6 @@ private:
         return Status::ok_status();
     }
 
-    static void copy_bytes(void* dst, const TensorIn* t) {
-        if (t->bytes > 0) std::memcpy(dst, t->data, t->bytes);
-    }
-
     static bnb_state_mode parse_mode(const std::string& name) {
         for (int32_t m : {BNB_STATE_MODE_NONE, BNB_STATE_MODE_32BIT, BNB_STATE_MODE_8BIT_BLOCKWISE,
                           BNB_STATE_MODE_8BIT_TENSORWISE}) {
@@ -378,51 +363,24 @@ private:
         return Status::ok_status();
     }
 
-    Status map_for(int64_t index, int state, std::shared_ptr<const QuantMap>* out) {
-        std::string name;
-        BNB_FORWARD(meta_.text(state_tensor(index, state) + ".qmap", &name));
-        const bnb_qmap_kind kind = algorithm_.state_map[state];
-        const auto cached = maps_.find(name);
-        if (cached != maps_.end()) {
-            BNB_RETURN_IF(cached->second->kind() != kind, BNB_ERR_BAD_FORMAT,
-                          "map '%s' is used for both signed and unsigned states", name.c_str());
-            *out = cached->second;
-            return Status::ok_status();
-        }
-        const TensorIn* t = nullptr;
-        BNB_FORWARD(tensor(name, "F32", {kMapSize}, &t));
-        float values[kMapSize];
-        std::memcpy(values, t->data, sizeof values);
-        const std::shared_ptr<const QuantMap>& builtin = QuantMap::builtin(kind);
-        std::shared_ptr<const QuantMap> map = builtin;
-        if (std::memcmp(values, builtin->values(), sizeof values) != 0) {
-            BNB_FORWARD(QuantMap::create(values, kind, name.c_str(), &map));
-        }
-        maps_[name] = map;
-        *out = std::move(map);
-        return Status::ok_status();
-    }
-
-    Status read_state(int64_t index, int state, ParamStates* states) {
+    // Points `raw` at state `state`'s tensors (codes or values, absmax, map), checked and checksummed.
+    Status locate_state(int64_t index, int state, bnb_state_mode mode, RawParamState* raw) const {
         const int64_t n = optimizer_.param(index).param.numel;
         const int64_t rows = algorithm_.rows[state];
         const TensorIn* t = nullptr;
-        if (states->mode == BNB_STATE_MODE_32BIT) {
+        if (mode == BNB_STATE_MODE_32BIT) {
             BNB_FORWARD(tensor(state_tensor(index, state), "F32", row_shape(rows, n), &t));
-            copy_bytes(states->values[state].data(), t);
+            raw->data[state] = t->data;
             return Status::ok_status();
         }
-        BNB_FORWARD(map_for(index, state, &states->maps[state]));
         BNB_FORWARD(tensor(state_tensor(index, state), "U8", row_shape(rows, n), &t));
-        copy_bytes(states->codes[state].data(), t);
-        BNB_FORWARD(tensor(absmax_tensor(index, state), "F32", row_shape(rows, absmax_per_row(states->mode, n)), &t));
-        copy_bytes(states->absmax[state].data(), t);
-        const AlignedBuffer<float>& absmax = states->absmax[state];
-        for (int64_t i = 0; i < absmax.size(); ++i) {
-            BNB_RETURN_IF(!(absmax[i] >= 0.0f), BNB_ERR_BAD_FORMAT, "%s[%lld] = %s is not a valid absmax",
-                          absmax_tensor(index, state).c_str(), static_cast<long long>(i),
-                          format_double(absmax[i]).c_str());
-        }
+        raw->data[state] = t->data;
+        BNB_FORWARD(tensor(absmax_tensor(index, state), "F32", row_shape(rows, absmax_per_row(mode, n)), &t));
+        raw->absmax[state] = reinterpret_cast<const float*>(t->data);
+        std::string map_name;
+        BNB_FORWARD(meta_.text(state_tensor(index, state) + ".qmap", &map_name));
+        BNB_FORWARD(tensor(map_name, "F32", {kMapSize}, &t));
+        raw->qmap[state] = reinterpret_cast<const float*>(t->data);
         return Status::ok_status();
     }
 
@@ -430,7 +388,6 @@ private:
     const AlgorithmTraits& algorithm_;
     const SafetensorsView& view_;
     MetadataReader meta_;
-    std::map<std::string, std::shared_ptr<const QuantMap>> maps_;
 };
 
 }  // namespace
