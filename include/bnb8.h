@@ -339,6 +339,12 @@ typedef struct bnb_optimizer_config {
     int32_t adam_w_mode;   /**< LAMB: must be 1 (0 is unsupported). Default 1. since 0.1 */
     int32_t paged;         /**< 1: large CUDA states live in managed (pageable) memory, as bitsandbytes'
                                 Paged optimizers; the CPU backend ignores it. Default 0. since 0.1 */
+    int32_t num_threads;   /**< CPU worker threads for a step, in [0, 1024]: 0 (default) uses the
+                                BNB8_NUM_THREADS environment variable when set, else every hardware
+                                thread. Results are bitwise identical for every count. since 0.1 */
+    void* cuda_stream;     /**< The cudaStream_t steps of CUDA parameters run on (NULL: the legacy
+                                default stream); bnb_step_on_stream() overrides it per step. Ignored
+                                by the CPU backend. since 0.1 */
 } bnb_optimizer_config;
 
 /** Smallest struct_size accepted: the struct_size and algorithm fields. since 0.1 */
@@ -356,7 +362,7 @@ typedef struct bnb_optimizer_config {
             BNB_DEFAULT_I64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64,    \
             BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64, BNB_DEFAULT_F64,    \
             BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32,    \
-            BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32                                       \
+            BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, BNB_DEFAULT_I32, NULL                \
     }
 
 /**

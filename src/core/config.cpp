@@ -10,6 +10,7 @@ namespace bnb {
 namespace {
 
 constexpr int64_t kDefaultMin8BitSize = 4096;
+constexpr int32_t kMaxThreads = 1024;
 
 void replace_sentinels(const AlgorithmTraits& algorithm, bnb_optimizer_config* c) {
     bnb_optimizer_config d;
@@ -25,7 +26,8 @@ void replace_sentinels(const AlgorithmTraits& algorithm, bnb_optimizer_config* c
         &bnb_optimizer_config::nesterov,    &bnb_optimizer_config::centered,
         &bnb_optimizer_config::percentile_clipping, &bnb_optimizer_config::skip_zeros,
         &bnb_optimizer_config::skip_step_on_nonfinite, &bnb_optimizer_config::bias_correction,
-        &bnb_optimizer_config::adam_w_mode, &bnb_optimizer_config::paged};
+        &bnb_optimizer_config::adam_w_mode, &bnb_optimizer_config::paged,
+        &bnb_optimizer_config::num_threads};
     for (auto field : doubles) {
         if (c->*field == BNB_DEFAULT_F64) c->*field = d.*field;
     }
@@ -81,6 +83,8 @@ Status check_flags(const AlgorithmTraits& a, const bnb_optimizer_config& c) {
     BNB_FORWARD(check_feature_value(a, c.initial_accumulator_value, "initial_accumulator_value", id == BNB_ALGO_ADAGRAD));
     BNB_FORWARD(check_bool(c.skip_step_on_nonfinite, "skip_step_on_nonfinite"));
     BNB_FORWARD(check_bool(c.paged, "paged"));
+    BNB_RETURN_IF(c.num_threads < 0 || c.num_threads > kMaxThreads, BNB_ERR_INVALID_ARGUMENT,
+                  "config->num_threads = %d is outside [0, %d] (0: automatic)", c.num_threads, kMaxThreads);
     return Status::ok_status();
 }
 
@@ -133,6 +137,8 @@ void fill_config_defaults(const AlgorithmTraits& algorithm, bnb_optimizer_config
     out->bias_correction = 1;
     out->adam_w_mode = 1;
     out->paged = 0;
+    out->num_threads = 0;
+    out->cuda_stream = nullptr;
 }
 
 Status resolve_config(const bnb_optimizer_config* user, OptimizerConfig* out) {
@@ -181,6 +187,8 @@ Status resolve_config(const bnb_optimizer_config* user, OptimizerConfig* out) {
     out->nesterov = c.nesterov == 1;
     out->skip_step_on_nonfinite = c.skip_step_on_nonfinite == 1;
     out->paged = c.paged == 1;
+    out->num_threads = c.num_threads;
+    out->cuda_stream = c.cuda_stream;
     return Status::ok_status();
 }
 
@@ -214,6 +222,8 @@ Status export_config(const OptimizerConfig& config, bnb_optimizer_config* out) {
     c.skip_zeros = o.skip_zeros ? 1 : 0;
     c.skip_step_on_nonfinite = config.skip_step_on_nonfinite ? 1 : 0;
     c.paged = config.paged ? 1 : 0;
+    c.num_threads = config.num_threads;
+    c.cuda_stream = config.cuda_stream;
     c.struct_size = size;  // the caller's struct keeps its own size
     std::memcpy(out, &c, std::min(size, sizeof c));
     return Status::ok_status();

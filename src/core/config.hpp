@@ -18,6 +18,8 @@ struct OptimizerConfig {
     bool nesterov = false;
     bool skip_step_on_nonfinite = false;
     bool paged = false;  // CUDA managed memory for large states; the CPU backend has nothing to page
+    int32_t num_threads = 0;       // CPU workers; 0: BNB8_NUM_THREADS or the hardware's count
+    void* cuda_stream = nullptr;   // cudaStream_t of CUDA steps; nullptr: the legacy default stream
 };
 
 // Writes the algorithm's concrete defaults into every field and struct_size = sizeof. A learning rate
