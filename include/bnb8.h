@@ -630,6 +630,17 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_copy_state(const bnb_optimizer* o
                                                           int32_t state, float* dst,
                                                           int64_t dst_count);
 
+/**
+ * Copy percentile clipping's history of a parameter (ALGORITHMS.md §7.3: the last 100 squared gradient
+ * norms, h[t % 100] being the newest; bitsandbytes' gnorm_vec) into a caller buffer of exactly 100
+ * floats. since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, unknown index, dst_count != 100);
+ *         BNB_ERR_INVALID_STATE (the parameter keeps no history: percentile clipping is off for it, or
+ *         it has not taken its first step).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_copy_clip_history(const bnb_optimizer* optimizer, int64_t index,
+                                                                 float* dst, int64_t dst_count);
+
 /* ================================================================================================ */
 /* Step                                                                                             */
 /* ================================================================================================ */

@@ -153,6 +153,14 @@ extern "C" bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, i
     });
 }
 
+extern "C" bnb_status bnb_optimizer_copy_clip_history(const bnb_optimizer* optimizer, int64_t index, float* dst,
+                                                      int64_t dst_count) {
+    return guarded(__func__, [&]() -> Status {
+        BNB_FORWARD(check_handle(optimizer));
+        return optimizer->impl.copy_clip_history(index, dst, dst_count);
+    });
+}
+
 extern "C" bnb_status bnb_optimizer_state_view(bnb_optimizer* optimizer, int64_t index, int32_t state,
                                                bnb_state_view* out) {
     return guarded(__func__, [&]() -> Status {

@@ -264,6 +264,20 @@ Status Optimizer::copy_state(int64_t index, int32_t state, float* dst, int64_t d
     return Status::ok_status();
 }
 
+Status Optimizer::copy_clip_history(int64_t index, float* dst, int64_t dst_count) const {
+    BNB_FORWARD(check_index(index));
+    const AlignedBuffer<float>& history = params_[static_cast<size_t>(index)].states.clip_history;
+    BNB_RETURN_IF(history.size() == 0, BNB_ERR_INVALID_STATE,
+                  "parameter %lld keeps no clipping history (percentile clipping is off for it, or it has not "
+                  "taken its first step)", static_cast<long long>(index));
+    BNB_RETURN_IF(dst_count != history.size(), BNB_ERR_INVALID_ARGUMENT,
+                  "dst_count = %lld differs from the %lld values of the clipping history",
+                  static_cast<long long>(dst_count), static_cast<long long>(history.size()));
+    BNB_RETURN_IF(dst == nullptr, BNB_ERR_INVALID_ARGUMENT, "dst is NULL");
+    std::memcpy(dst, history.data(), static_cast<size_t>(history.bytes()));
+    return Status::ok_status();
+}
+
 // Parameters taking their first step get their states here, before anything is updated: an allocation
 // failure then leaves every parameter as it was.
 Status Optimizer::create_first_step_states() {

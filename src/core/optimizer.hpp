@@ -62,6 +62,7 @@ public:
     Status param_info(int64_t index, bnb_param_info* out) const;
     int64_t state_bytes() const;
     Status copy_state(int64_t index, int32_t state, float* dst, int64_t dst_count) const;
+    Status copy_clip_history(int64_t index, float* dst, int64_t dst_count) const;
 
     Status state_view(int64_t index, int32_t state, bnb_state_view* out);
     Status import_param_state(int64_t index, const bnb_param_state* state);

@@ -2,8 +2,8 @@
  * block size: the C API the language bindings are built on.
  *  - a view's codes/values, absmax and map give exactly bnb_optimizer_copy_state()'s values; writing
  *    through it changes the optimizer; its pointers survive a load of the same layout;
- *  - a state read through views and imported into a second optimizer reproduces the first one byte for
- *    byte, and bad imports (mode, count, buffers, map, absmax, clipping history) change nothing;
+ *  - a state read through views (and the clipping history) and imported into a second optimizer
+ *    reproduces the first one byte for byte, and bad imports (mode, count, buffers, map, absmax, clipping history) change nothing;
  *  - bnb_quantize_blockwise_ex() equals the spec's select rule for block sizes 64, 100 and 4096, and a
  *    custom map; invalid maps and block sizes are rejected. */
 #include <math.h>
@@ -176,6 +176,50 @@ static void import_round_trips(void** state) {
     }
 }
 
+/* The clipping history read with bnb_optimizer_copy_clip_history() completes an export: imported with
+ * the states into a fresh optimizer, it reproduces the first one byte for byte (the history shapes
+ * later clipping scales, so it is part of the checkpoint). */
+static void clip_history_round_trips(void** state) {
+    (void)state;
+    fixture a, b;
+    fixture_init(&a, 0, 8, 1, 5);
+    int count = 0;
+    spec_config c = family_spec_config(&family_cases(&count)[0].config);
+    c.percentile_clipping = 5;
+    b.opt = family_optimizer(&c, 8, 1);
+    b.p = buffer_alloc(3000, BNB_DTYPE_F32);
+    b.g = buffer_alloc(3000, BNB_DTYPE_F32);
+    add_param(b.opt, &b.p, &b.g);
+    float history[100];
+    assert_int_equal(bnb_optimizer_copy_clip_history(a.opt, 0, history, 100), BNB_OK);
+    assert_true(history[0] > 0.0f);
+    bnb_state_view views[2];
+    bnb_param_state s = exported(a.opt, views);
+    s.clip_history = history;
+    assert_int_equal(bnb_optimizer_import_param_state(b.opt, 0, &s), BNB_OK);
+    size_t na = 0, nb = 0;
+    unsigned char* x = serialize_state(a.opt, &na);
+    unsigned char* y = serialize_state(b.opt, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(x, y, na);
+    free(x);
+    free(y);
+
+    assert_int_equal(bnb_optimizer_copy_clip_history(a.opt, 0, history, 99), BNB_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(bnb_last_error_message(), "dst_count = 99"));
+    assert_int_equal(bnb_optimizer_copy_clip_history(a.opt, 0, NULL, 100), BNB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(bnb_optimizer_copy_clip_history(a.opt, 1, history, 100), BNB_ERR_INVALID_ARGUMENT);
+    assert_int_equal(bnb_optimizer_copy_clip_history(NULL, 0, history, 100), BNB_ERR_INVALID_ARGUMENT);
+    fixture_free(&a);
+    fixture_free(&b);
+
+    fixture off;  /* clipping off: no history to copy */
+    fixture_init(&off, 0, 8, 1, 100);
+    assert_int_equal(bnb_optimizer_copy_clip_history(off.opt, 0, history, 100), BNB_ERR_INVALID_STATE);
+    assert_non_null(strstr(bnb_last_error_message(), "no clipping history"));
+    fixture_free(&off);
+}
+
 static void expect_import_fails(bnb_optimizer* opt, const bnb_param_state* s, bnb_status expected, const char* needle) {
     size_t before_size = 0, after_size = 0;
     unsigned char* before = serialize_state(opt, &before_size);
@@ -296,6 +340,7 @@ int main(void) {
         cmocka_unit_test(views_match_copy_state),
         cmocka_unit_test(views_survive_a_load),
         cmocka_unit_test(import_round_trips),
+        cmocka_unit_test(clip_history_round_trips),
         cmocka_unit_test(bad_imports_change_nothing),
         cmocka_unit_test(quantize_any_block_size_and_map),
     };
