@@ -366,14 +366,24 @@ typedef struct bnb_optimizer_config {
     }
 
 /**
- * Fill *config with the defaults of `algorithm` and set struct_size to sizeof(bnb_optimizer_config).
- * Bindings call this instead of the macro. since 0.1
- * @param config     Caller-owned struct to fill; not NULL.
- * @param algorithm  A bnb_algorithm value.
- * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT for a NULL config or an unknown algorithm.
+ * Fill the first `struct_size` bytes of *config with the defaults of `algorithm`, and set
+ * config->struct_size = struct_size. Only that many bytes are written, so a program built against an
+ * older, smaller bnb_optimizer_config stays safe with a newer library; a larger struct (a newer
+ * header than the library) gets the library's fields and zeros after them. C and C++ callers use the
+ * macro bnb_optimizer_config_init(config, algorithm), which passes sizeof(*config); FFI callers pass
+ * the size of the struct they declared. since 0.1
+ * @param config       Caller-owned struct to fill; not NULL.
+ * @param struct_size  Bytes of the caller's struct; at least BNB_OPTIMIZER_CONFIG_MIN_SIZE.
+ * @param algorithm    A bnb_algorithm value.
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT for a NULL config or an unknown algorithm;
+ *         BNB_ERR_VERSION for a struct_size below BNB_OPTIMIZER_CONFIG_MIN_SIZE.
  */
-BNB_API BNB_NODISCARD bnb_status bnb_optimizer_config_init(bnb_optimizer_config* config,
-                                                           int32_t algorithm);
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_config_init_sized(bnb_optimizer_config* config, size_t struct_size,
+                                                                 int32_t algorithm);
+
+/** bnb_optimizer_config_init_sized() with the size of the caller's struct. since 0.1 */
+#define bnb_optimizer_config_init(config, algorithm) \
+    bnb_optimizer_config_init_sized((config), sizeof(*(config)), (algorithm))
 
 /* ================================================================================================ */
 /* Lifecycle                                                                                        */

@@ -28,13 +28,23 @@ Status check_out(const void* out, const char* name) {
 
 }  // namespace
 
-extern "C" bnb_status bnb_optimizer_config_init(bnb_optimizer_config* config, int32_t algorithm) {
+extern "C" bnb_status bnb_optimizer_config_init_sized(bnb_optimizer_config* config, size_t struct_size,
+                                                      int32_t algorithm) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_out(config, "config"));
         const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
+        BNB_RETURN_IF(struct_size < BNB_OPTIMIZER_CONFIG_MIN_SIZE, BNB_ERR_VERSION,
+                      "struct_size = %zu is below the smallest supported config (%zu bytes)", struct_size,
+                      static_cast<size_t>(BNB_OPTIMIZER_CONFIG_MIN_SIZE));
         BNB_RETURN_IF(traits == nullptr, BNB_ERR_INVALID_ARGUMENT, "algorithm = %d is not a known algorithm",
                       algorithm);
-        bnb::fill_config_defaults(*traits, config);
+        bnb_optimizer_config defaults;
+        bnb::fill_config_defaults(*traits, &defaults);
+        defaults.struct_size = struct_size;
+        // Never write past the caller's struct (an older header); zero what a newer header added.
+        const size_t known = std::min(struct_size, sizeof defaults);
+        std::memcpy(config, &defaults, known);
+        if (struct_size > known) std::memset(reinterpret_cast<char*>(config) + known, 0, struct_size - known);
         return Status::ok_status();
     });
 }

@@ -104,6 +104,32 @@ static void oversized_struct_is_tolerated(void** state) {
     bnb_optimizer_destroy(opt);
 }
 
+/* config_init writes only the caller's struct: an older, smaller struct (here one ending before beta1)
+ * gets its fields and nothing past them; a newer, larger one gets zeros past the library's fields. */
+static void config_init_writes_only_the_callers_struct(void** state) {
+    (void)state;
+    unsigned char buffer[sizeof(bnb_optimizer_config) + 64];
+    memset(buffer, 0xCC, sizeof buffer);
+    bnb_optimizer_config* c = (bnb_optimizer_config*)(void*)buffer;
+    const size_t small = offsetof(bnb_optimizer_config, beta1);
+    assert_int_equal(bnb_optimizer_config_init_sized(c, small, BNB_ALGO_ADAMW), BNB_OK);
+    assert_int_equal(c->struct_size, small);
+    assert_int_equal(c->algorithm, BNB_ALGO_ADAMW);
+    assert_true(c->lr == 1e-3);
+    for (size_t i = small; i < sizeof buffer; ++i) assert_int_equal(buffer[i], 0xCC);
+    bnb_optimizer* opt = NULL;
+    assert_int_equal(bnb_optimizer_create(c, &opt), BNB_OK); /* the rest takes the defaults */
+    bnb_optimizer_config out = effective(opt);
+    assert_defaults(&out, BNB_ALGO_ADAMW);
+    bnb_optimizer_destroy(opt);
+
+    assert_int_equal(bnb_optimizer_config_init_sized(c, sizeof buffer, BNB_ALGO_ADAM), BNB_OK);
+    assert_int_equal(c->struct_size, sizeof buffer);
+    for (size_t i = sizeof(bnb_optimizer_config); i < sizeof buffer; ++i) assert_int_equal(buffer[i], 0);
+    assert_int_equal(bnb_optimizer_config_init_sized(c, BNB_OPTIMIZER_CONFIG_MIN_SIZE - 1, BNB_ALGO_ADAM),
+                     BNB_ERR_VERSION);
+}
+
 static void too_small_struct_is_rejected(void** state) {
     (void)state;
     bnb_optimizer_config c;
@@ -180,6 +206,7 @@ int main(void) {
         cmocka_unit_test(init_fills_defaults),
         cmocka_unit_test(static_initializer_resolves_to_defaults),
         cmocka_unit_test(older_smaller_struct_gets_defaults),
+        cmocka_unit_test(config_init_writes_only_the_callers_struct),
         cmocka_unit_test(oversized_struct_is_tolerated),
         cmocka_unit_test(too_small_struct_is_rejected),
         cmocka_unit_test(get_config_respects_caller_size),

@@ -41,8 +41,9 @@ static void config_errors(void** state) {
     (void)state;
     bnb_optimizer* opt = NULL;
     bnb_optimizer_config c = adam_config();
-    EXPECT_FAIL(bnb_optimizer_config_init(NULL, BNB_ALGO_ADAM), BNB_ERR_INVALID_ARGUMENT, "bnb_optimizer_config_init",
-                "config is NULL");
+    EXPECT_FAIL(bnb_optimizer_config_init_sized(NULL, sizeof c, BNB_ALGO_ADAM), BNB_ERR_INVALID_ARGUMENT,
+                "bnb_optimizer_config_init_sized", "config is NULL");
+    EXPECT_FAIL(bnb_optimizer_config_init_sized(&c, 4, BNB_ALGO_ADAM), BNB_ERR_VERSION, "struct_size = 4");
     EXPECT_FAIL(bnb_optimizer_config_init(&c, (bnb_algorithm)42), BNB_ERR_INVALID_ARGUMENT, "algorithm = 42");
     EXPECT_FAIL(bnb_optimizer_create(NULL, &opt), BNB_ERR_INVALID_ARGUMENT, "bnb_optimizer_create", "config is NULL");
     EXPECT_FAIL(bnb_optimizer_create(&c, NULL), BNB_ERR_INVALID_ARGUMENT, "out is NULL");

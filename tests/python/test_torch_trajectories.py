@@ -42,7 +42,7 @@ class Tensor(ctypes.Structure):
 
 
 LIB.bnb_last_error_message.restype = ctypes.c_char_p
-LIB.bnb_optimizer_config_init.argtypes = [ctypes.POINTER(Config), i32]
+LIB.bnb_optimizer_config_init_sized.argtypes = [ctypes.POINTER(Config), ctypes.c_size_t, i32]
 LIB.bnb_optimizer_create.argtypes = [ctypes.POINTER(Config), ctypes.POINTER(ctypes.c_void_p)]
 LIB.bnb_optimizer_destroy.argtypes = [ctypes.c_void_p]
 LIB.bnb_optimizer_add_param.argtypes = [ctypes.c_void_p, i64, ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
@@ -61,8 +61,9 @@ class Bnb8:
 
     def __init__(self, algorithm, param, grad, **hparams):
         cfg = Config()
-        check(LIB.bnb_optimizer_config_init(ctypes.byref(cfg), ALGO[algorithm]))
-        assert cfg.struct_size == ctypes.sizeof(Config), "ctypes layout differs from bnb_optimizer_config"
+        # This struct stops at adam_w_mode: the library writes and reads only its bytes (config versioning).
+        check(LIB.bnb_optimizer_config_init_sized(ctypes.byref(cfg), ctypes.sizeof(Config), ALGO[algorithm]))
+        assert cfg.struct_size == ctypes.sizeof(Config)
         for key, value in hparams.items():
             setattr(cfg, key, value)
         self.handle = ctypes.c_void_p()
