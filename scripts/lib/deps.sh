@@ -22,14 +22,20 @@ ensure_packages() {
     "${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The packages every build needs, and those the tests add (the PyTorch comparison).
-BNB_BUILD_PACKAGES=(cmake g++ make pkg-config libcmocka-dev nlohmann-json3-dev libxxhash-dev)
-BNB_TEST_PACKAGES=(python3-torch python3-numpy python3-pytest)
+# The packages every build needs (the library, OpenBLAS for the C++ trainer's GEMMs, and SWIG with
+# Python's headers for the bnb8 package); the main job's (PyTorch, a plot, a progress bar, and the
+# OpenBLAS runtime, which Debian's PyTorch then uses through the libblas.so.3 alternative: 20x faster
+# than the reference BLAS); and those the tests add (pytest, the Java and C# toolchains).
+BNB_BUILD_PACKAGES=(cmake g++ make pkg-config libcmocka-dev nlohmann-json3-dev libxxhash-dev libopenblas-dev swig
+                    python3-dev)
+BNB_DEMO_PACKAGES=(python3-torch python3-numpy python3-matplotlib python3-tqdm libopenblas0-pthread)
+BNB_TEST_PACKAGES=("${BNB_DEMO_PACKAGES[@]}" python3-pytest default-jdk-headless junit4 mono-mcs mono-runtime)
 
-# Configure and build into $1 (extra CMake arguments follow).
+# Configure and build into $1 (extra CMake arguments follow); BNB_BUILD_TARGET limits the build to
+# one target.
 bnb_build() {
     local dir="$1"
     shift
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DBNB_WITH_CUDA="${BNB_WITH_CUDA:-AUTO}" "$@" >/dev/null
-    cmake --build "$dir" -j"$(nproc)"
+    cmake --build "$dir" -j"$(nproc)" ${BNB_BUILD_TARGET:+--target "$BNB_BUILD_TARGET"}
 }
