@@ -1,7 +1,10 @@
 /* CPU step benchmark: time bnb_step() on one large fp32 (or fp16/bf16) parameter for each algorithm and
  * state mode, and print a table of step time, throughput and optimizer-state bytes per parameter.
  *
- *   bench_step [--numel N] [--steps S] [--dtype f32|f16|bf16]
+ *   bench_step [--numel N] [--steps S] [--dtype f32|f16|bf16] [--threads T]
+ *
+ * --threads sets bnb_optimizer_config.num_threads (default 0: BNB8_NUM_THREADS or every CPU);
+ * BNB8_CPU_ISA=scalar|avx2|avx512 caps the instruction set. bench_cpu.py compares with PyTorch.
  *
  * Each configuration gets its own optimizer and one untimed warm-up step (which creates the states);
  * the timed steps are then reported as the median and the best. Gradients are fixed random values, so
@@ -61,6 +64,7 @@ typedef struct config {
 int main(int argc, char** argv) {
     int64_t numel = INT64_C(32) << 20;
     int steps = 10;
+    int threads = 0;
     bnb_dtype dtype = BNB_DTYPE_F32;
     const char* dtype_label = "fp32";
     for (int i = 1; i < argc; ++i) {
@@ -68,11 +72,13 @@ int main(int argc, char** argv) {
             numel = strtoll(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
             steps = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            threads = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--dtype") == 0 && i + 1 < argc) {
             dtype_label = argv[++i];
             dtype = strcmp(dtype_label, "f16") == 0 ? BNB_DTYPE_F16 : strcmp(dtype_label, "bf16") == 0 ? BNB_DTYPE_BF16 : BNB_DTYPE_F32;
         } else {
-            fprintf(stderr, "usage: %s [--numel N] [--steps S] [--dtype f32|f16|bf16]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--numel N] [--steps S] [--dtype f32|f16|bf16] [--threads T]\n", argv[0]);
             return 2;
         }
     }
@@ -98,8 +104,9 @@ int main(int argc, char** argv) {
         {"AdamW", BNB_ALGO_ADAMW, 8, 1, "8-bit block-wise"},
         {"AdamW", BNB_ALGO_ADAMW, 8, 0, "8-bit tensor-wise"},
     };
-    printf("bnb8 %s CPU step: %lld %s parameters in one tensor, median and best of %d steps after a warm-up step\n\n",
-           bnb_version_string(), (long long)numel, dtype_label, steps);
+    printf("bnb8 %s CPU step: %lld %s parameters in one tensor, median and best of %d steps after a warm-up step, "
+           "num_threads %d (0: automatic)\n\n",
+           bnb_version_string(), (long long)numel, dtype_label, steps, threads);
     printf("| optimizer | states            | step ms (median) | step ms (best) | Mparam/s (median) | state bytes/param |\n");
     printf("|-----------|-------------------|-----------------:|---------------:|------------------:|------------------:|\n");
     for (size_t c = 0; c < sizeof configs / sizeof configs[0]; ++c) {
@@ -108,6 +115,7 @@ int main(int argc, char** argv) {
         check(bnb_optimizer_config_init(&cfg, configs[c].algorithm), "config");
         cfg.optim_bits = configs[c].optim_bits;
         cfg.block_wise = configs[c].block_wise;
+        cfg.num_threads = threads;
         bnb_optimizer* opt = NULL;
         check(bnb_optimizer_create(&cfg, &opt), "create");
         bnb_tensor p = {param, numel, dtype, BNB_DEVICE_CPU};

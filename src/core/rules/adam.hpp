@@ -1,11 +1,11 @@
 // Adam (torch.optim.Adam, coupled L2 decay) and AdamW (torch.optim.AdamW, decoupled decay applied
 // first), ALGORITHMS.md §6.1-6.2. States: s[0] = m (signed map), s[1] = v (unsigned map).
-// Every operation is one IEEE binary32 operation in the written order; no contraction.
+// Every operation is one IEEE binary32 operation in the written order; no contraction. V: a lane type
+// (lane_ops.hpp), float for a single element.
 #pragma once
 
-#include <cmath>
-
 #include "bnb_hd.hpp"
+#include "lane_ops.hpp"
 #include "scalars.hpp"
 
 namespace bnb {
@@ -15,15 +15,16 @@ struct AdamRule {
     static constexpr int kSlots = 2;
     static constexpr bool kTrustRatio = false;
 
-    BNB_HD static void apply(float& p, float g, float* s, const StepScalars& k) {
+    template <class V>
+    BNB_HD static void apply(V& p, V g, V* s, const StepScalars& k) {
         if (kDecoupledDecay) {
             if (k.wd != 0.0f) p = p * k.dec;
         } else {
             if (k.wd != 0.0f) g = g + k.wd * p;
         }
-        const float m = k.b1 * s[0] + k.nb1 * g;
-        const float v = k.b2 * s[1] + k.nb2 * (g * g);
-        p = p - k.ss * (m / (sqrtf(v) * k.ic2 + k.eps));
+        const V m = k.b1 * s[0] + k.nb1 * g;
+        const V v = k.b2 * s[1] + k.nb2 * (g * g);
+        p = p - k.ss * (m / (sqrt_rn(v) * k.ic2 + k.eps));
         s[0] = m;
         s[1] = v;
     }

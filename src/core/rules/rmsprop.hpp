@@ -3,9 +3,8 @@
 // bitsandbytes. The decayed and scaled gradient is also the numerator.
 #pragma once
 
-#include <cmath>
-
 #include "bnb_hd.hpp"
+#include "lane_ops.hpp"
 #include "scalars.hpp"
 
 namespace bnb {
@@ -14,10 +13,11 @@ struct RmspropRule {
     static constexpr int kSlots = 1;
     static constexpr bool kTrustRatio = false;
 
-    BNB_HD static void apply(float& p, float g, float* s, const StepScalars& k) {
+    template <class V>
+    BNB_HD static void apply(V& p, V g, V* s, const StepScalars& k) {
         if (k.wd != 0.0f) g = g + k.wd * p;
-        const float v = k.b1 * s[0] + k.nb1 * (g * g);  // b1 = alpha
-        p = p - k.lr * (g / (sqrtf(v) + k.eps));
+        const V v = k.b1 * s[0] + k.nb1 * (g * g);  // b1 = alpha
+        p = p - k.lr * (g / (sqrt_rn(v) + k.eps));
         s[0] = v;
     }
 };
@@ -26,10 +26,11 @@ struct AdagradRule {
     static constexpr int kSlots = 1;
     static constexpr bool kTrustRatio = false;
 
-    BNB_HD static void apply(float& p, float g, float* s, const StepScalars& k) {
+    template <class V>
+    BNB_HD static void apply(V& p, V g, V* s, const StepScalars& k) {
         if (k.wd != 0.0f) g = g + k.wd * p;
-        const float v = s[0] + g * g;
-        p = p - k.lr * (g / (sqrtf(v) + k.eps));
+        const V v = s[0] + g * g;
+        p = p - k.lr * (g / (sqrt_rn(v) + k.eps));
         s[0] = v;
     }
 };

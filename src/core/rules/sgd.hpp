@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bnb_hd.hpp"
+#include "lane_ops.hpp"
 #include "scalars.hpp"
 
 namespace bnb {
@@ -12,10 +13,11 @@ struct SgdMomentumRule {
     static constexpr int kSlots = 1;
     static constexpr bool kTrustRatio = false;
 
-    BNB_HD static void apply(float& p, float g, float* s, const StepScalars& k) {
+    template <class V>
+    BNB_HD static void apply(V& p, V g, V* s, const StepScalars& k) {
         if (k.wd != 0.0f) g = g + k.wd * p;
-        const float buf = (k.t == 1) ? g : k.b1 * s[0] + k.omd * g;  // omd = 1 without dampening: exact
-        const float d = kNesterov ? g + k.b1 * buf : buf;
+        const V buf = (k.t == 1) ? g : k.b1 * s[0] + k.omd * g;  // omd = 1 without dampening: exact
+        const V d = kNesterov ? g + k.b1 * buf : buf;
         p = p - k.lr * d;
         s[0] = buf;
     }
@@ -25,7 +27,8 @@ struct SgdPlainRule {
     static constexpr int kSlots = 0;
     static constexpr bool kTrustRatio = false;
 
-    BNB_HD static void apply(float& p, float g, float*, const StepScalars& k) {
+    template <class V>
+    BNB_HD static void apply(V& p, V g, V*, const StepScalars& k) {
         if (k.wd != 0.0f) g = g + k.wd * p;
         p = p - k.lr * g;
     }

@@ -3,9 +3,8 @@
 // call direction() in the pre-pass (for the norms) and in the update pass, then apply_direction().
 #pragma once
 
-#include <cmath>
-
 #include "bnb_hd.hpp"
+#include "lane_ops.hpp"
 #include "scalars.hpp"
 
 namespace bnb {
@@ -16,15 +15,17 @@ struct LambRule {
     static constexpr int kSlots = 2;
     static constexpr bool kTrustRatio = true;
 
-    BNB_HD static float direction(float, float g, float* s, const StepScalars& k) {
-        const float m = k.b1 * s[0] + k.nb1 * g;
-        const float v = k.b2 * s[1] + k.nb2 * (g * g);
+    template <class V>
+    BNB_HD static V direction(V, V g, V* s, const StepScalars& k) {
+        const V m = k.b1 * s[0] + k.nb1 * g;
+        const V v = k.b2 * s[1] + k.nb2 * (g * g);
         s[0] = m;
         s[1] = v;
-        return (m * k.ic1) / (sqrtf(v) * k.ic2 + k.eps);
+        return (m * k.ic1) / (sqrt_rn(v) * k.ic2 + k.eps);
     }
 
-    BNB_HD static float apply_direction(float p, float u, const StepScalars& k) {
+    template <class V>
+    BNB_HD static V apply_direction(V p, V u, const StepScalars& k) {
         if (k.wd != 0.0f) p = p * k.dec;
         return p - k.lrs * u;
     }
@@ -35,14 +36,18 @@ struct LarsRule {
     static constexpr int kSlots = 1;
     static constexpr bool kTrustRatio = true;
 
-    BNB_HD static float direction(float p, float g, float* s, const StepScalars& k) {
+    template <class V>
+    BNB_HD static V direction(V p, V g, V* s, const StepScalars& k) {
         if (k.wd != 0.0f) g = g + k.wd * p;
-        const float buf = (k.t == 1) ? g : k.b1 * s[0] + g;
+        const V buf = (k.t == 1) ? g : k.b1 * s[0] + g;
         s[0] = buf;
         return buf;
     }
 
-    BNB_HD static float apply_direction(float p, float u, const StepScalars& k) { return p - k.lrs * u; }
+    template <class V>
+    BNB_HD static V apply_direction(V p, V u, const StepScalars& k) {
+        return p - k.lrs * u;
+    }
 };
 
 }  // namespace bnb

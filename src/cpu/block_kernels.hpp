@@ -1,0 +1,264 @@
+// The CPU block driver, one template over a lane policy L (simd/lanes_*.hpp), the rule and the
+// parameter dtype T. Per 256-element block (ALGORITHMS.md §5.1): dequantize (or load) the states into an
+// fp32 scratch block, run the prologue and rule on L::kWidth lanes at a time (the rule is the shared
+// template, rules/*.hpp), store the applied parameter elements, then requantize the states against the
+// block's new absmax (§4), or the tensor's. The pre-pass (§5.4) runs the same computation without
+// storing and returns the tensor absmax and the norms' partials. Every policy performs the float rule's
+// operations lane by lane, so all instruction sets give the same bits. A block shorter than 256 (a
+// tensor's last) is copied into zero-padded scratch, so the lanes never read or write past the tensor.
+// Included only by the kernels_<isa>.cpp units.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "cpu/kernel_table.hpp"
+#include "rules/adam.hpp"
+#include "rules/ademamix.hpp"
+#include "rules/element.hpp"
+#include "rules/lion.hpp"
+#include "rules/reduce.hpp"
+#include "rules/rmsprop.hpp"
+#include "rules/sgd.hpp"
+#include "rules/trust_ratio.hpp"
+
+// Note [ISA units and inline functions]: the kernels_avx2/avx512 units are compiled with ISA flags. An
+// inline function they share with the baseline code (a rule helper, std::min) that the compiler did not
+// inline would be emitted there with AVX code, and the linker may keep that copy for every caller. The
+// kernels' entry points are therefore flattened (everything they call is inlined into them), and a test
+// (check_isa_objects.cmake) checks that those units define no shared weak symbols.
+#if defined(__GNUC__)
+#define BNB_KERNEL_ENTRY __attribute__((flatten))
+#else
+#define BNB_KERNEL_ENTRY
+#endif
+
+namespace bnb {
+namespace cpu {
+
+template <class L, class Rule, class T>
+struct BlockKernel {
+    static constexpr int kSlots = Rule::kSlots;
+    static constexpr int kStates = kSlots > 0 ? kSlots : 1;
+    static constexpr int kWidth = L::kWidth;
+    using F = typename L::F;
+    using Mask = typename L::Mask;
+
+    struct Scratch {
+        alignas(64) float state[kStates][kBlockSize];
+        alignas(64) float p_sq[kBlockSize];  // pre-pass norms: p*p and u*u lanes, 0 past the tensor
+        alignas(64) float u_sq[kBlockSize];
+        alignas(64) T param[kBlockSize];  // a short block's elements, zero-padded
+        alignas(64) T grad[kBlockSize];
+        alignas(64) uint8_t codes[kStates][kBlockSize];
+    };
+
+    struct BlockResult {
+        float absmax[kStates];
+        int64_t nonfinite;
+        double p_sq;
+        double u_sq;
+    };
+
+    static bool quantized(const ParamStepView& v) {
+        return v.mode == BNB_STATE_MODE_8BIT_BLOCKWISE || v.mode == BNB_STATE_MODE_8BIT_TENSORWISE;
+    }
+
+    // §7.1 level 0 for one block: the fixed pairwise tree over 256 fp32 lanes, kWidth lanes per add while
+    // the stride allows, then element by element: the same additions in the same pairs as tree_sum().
+    static float tree_sum_lanes(float* lanes) {
+        int stride = kReduceWidth / 2;
+        for (; stride >= kWidth; stride /= 2) {
+            for (int j = 0; j < stride; j += kWidth) L::store(lanes + j, L::load(lanes + j) + L::load(lanes + j + stride));
+        }
+        for (; stride >= 1; stride /= 2) {
+            for (int j = 0; j < stride; ++j) lanes[j] = lanes[j] + lanes[j + stride];
+        }
+        return lanes[0];
+    }
+
+    // One block. kUpdate: the update pass (stores parameters and states); otherwise the pre-pass, which
+    // only measures. Tensor-wise codes are dequantized with args.old_absmax.
+    template <bool kUpdate>
+    static BlockResult run_block(const PassArgs& args, int64_t block, Scratch& sc) {
+        const ParamStepView& v = args.view;
+        const int64_t begin = block * kBlockSize;
+        const int len = static_cast<int>(std::min<int64_t>(kBlockSize, v.numel - begin));
+        const int padded = (len + kWidth - 1) / kWidth * kWidth;
+        const bool short_block = len < kBlockSize;
+        const bool is_8bit = quantized(v);
+        T* p = static_cast<T*>(v.param) + begin;
+        const T* g = static_cast<const T*>(v.grad) + begin;
+        if (short_block) {
+            std::memset(sc.param, 0, sizeof sc.param);
+            std::memset(sc.grad, 0, sizeof sc.grad);
+            std::memcpy(sc.param, p, sizeof(T) * static_cast<size_t>(len));
+            std::memcpy(sc.grad, g, sizeof(T) * static_cast<size_t>(len));
+            p = sc.param;
+            g = sc.grad;
+        }
+        for (int j = 0; j < kSlots; ++j) {
+            float* state = sc.state[j];
+            if (is_8bit) {
+                const QuantRow& row = v.rows[j];
+                const uint8_t* codes = row.codes + begin;
+                if (short_block) {
+                    std::memset(sc.codes[j], row.tables.zero_code, sizeof sc.codes[j]);
+                    std::memcpy(sc.codes[j], codes, static_cast<size_t>(len));
+                    codes = sc.codes[j];
+                }
+                const float absmax = v.mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? row.absmax[block] : args.old_absmax[j];
+                L::dequantize_block(row.tables, codes, padded, absmax, state);
+            } else {
+                std::memcpy(state, v.values[j] + begin, sizeof(float) * static_cast<size_t>(len));
+                std::fill(state + len, state + padded, 0.0f);
+            }
+        }
+
+        // The scalars and switches live in locals: the stores below cannot alias them, so the compiler
+        // keeps their broadcasts in registers.
+        const StepScalars k = args.k;
+        const bool skip_zeros = v.skip_zeros, norms = args.norms;
+        F running[kStates];
+        for (int j = 0; j < kStates; ++j) running[j] = F(0.0f);
+        int64_t nonfinite = 0;
+        // kTail: the last chunk of a short block, whose lanes past `len` are padding (absmax and norms
+        // must not see them).
+        const auto chunk = [&](int i, auto tail) {
+            constexpr bool kTail = decltype(tail)::value;
+            F pv = L::load(p + i);
+            const F gv = L::load(g + i);
+            F s[kStates];
+            for (int j = 0; j < kSlots; ++j) s[j] = L::load(sc.state[j] + i);
+            const Mask real = kTail ? L::first_lanes(len - i) : L::all();
+            if constexpr (Rule::kTrustRatio) {
+                F u;
+                const Mask applied = direction_lanes<Rule>(pv, gv, s, u, k, skip_zeros);
+                if (kUpdate) {
+                    if (k.lrs != 0.0f) L::store_applied(p + i, applied, Rule::apply_direction(pv, u, k));
+                } else if (norms) {  // p at step start; u = 0 where kept
+                    L::store(sc.p_sq + i, kTail ? L::keep(real, pv * pv) : pv * pv);
+                    L::store(sc.u_sq + i, kTail ? L::keep(real, u * u) : u * u);
+                }
+            } else {
+                const Mask applied = step_lanes<Rule>(pv, gv, s, k, skip_zeros);
+                if (kUpdate) L::store_applied(p + i, applied, pv);
+            }
+            if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
+            for (int j = 0; j < kSlots; ++j) {
+                L::store(sc.state[j] + i, s[j]);
+                running[j] = L::running_absmax(running[j], kTail ? L::keep(real, s[j]) : s[j]);
+            }
+        };
+        const int full = len / kWidth * kWidth;
+        for (int i = 0; i < full; i += kWidth) chunk(i, std::false_type());
+        if (full < padded) chunk(full, std::true_type());
+
+        BlockResult result{};
+        result.nonfinite = nonfinite;
+        for (int j = 0; j < kSlots; ++j) result.absmax[j] = L::lanes_absmax(running[j]);
+        if (!kUpdate) {
+            if (Rule::kTrustRatio && norms) {
+                std::fill(sc.p_sq + padded, sc.p_sq + kBlockSize, 0.0f);
+                std::fill(sc.u_sq + padded, sc.u_sq + kBlockSize, 0.0f);
+                result.p_sq = static_cast<double>(tree_sum_lanes(sc.p_sq));
+                result.u_sq = static_cast<double>(tree_sum_lanes(sc.u_sq));
+            }
+            return result;
+        }
+        if (short_block) std::memcpy(static_cast<T*>(v.param) + begin, sc.param, sizeof(T) * static_cast<size_t>(len));
+        for (int j = 0; j < kSlots; ++j) {
+            if (!is_8bit) {
+                std::memcpy(v.values[j] + begin, sc.state[j], sizeof(float) * static_cast<size_t>(len));
+                continue;
+            }
+            const QuantRow& row = v.rows[j];
+            BlockScale scale;
+            if (v.mode == BNB_STATE_MODE_8BIT_BLOCKWISE) {
+                scale = block_scale(result.absmax[j]);
+                row.absmax[block] = scale.absmax;
+            } else {
+                scale = args.tensor_scale[j];
+            }
+            uint8_t* codes = short_block ? sc.codes[j] : row.codes + begin;
+            L::quantize_block(row.tables, args.select[j], sc.state[j], padded, scale, codes);
+            if (short_block) std::memcpy(row.codes + begin, sc.codes[j], static_cast<size_t>(len));
+        }
+        return result;
+    }
+
+    BNB_KERNEL_ENTRY static int64_t update(const PassArgs& args, int64_t first_block, int64_t end_block) {
+        Scratch sc;
+        int64_t nonfinite = 0;
+        for (int64_t b = first_block; b < end_block; ++b) nonfinite += run_block<true>(args, b, sc).nonfinite;
+        return nonfinite;
+    }
+
+    BNB_KERNEL_ENTRY static void pre_pass(const PassArgs& args, int64_t first_block, int64_t end_block,
+                                          RunResult* out) {
+        Scratch sc;
+        double p_partials[kReduceWidth] = {}, u_partials[kReduceWidth] = {};
+        float absmax[kStates] = {};
+        for (int64_t b = first_block; b < end_block; ++b) {
+            const BlockResult r = run_block<false>(args, b, sc);
+            for (int j = 0; j < kSlots; ++j) absmax[j] = absmax_accumulate(absmax[j], r.absmax[j]);
+            p_partials[b - first_block] = r.p_sq;
+            u_partials[b - first_block] = r.u_sq;
+        }
+        *out = RunResult{};
+        for (int j = 0; j < kSlots; ++j) out->absmax[j] = absmax[j];
+        out->p_sq = tree_sum(p_partials);  // this run's node at level 1 of §7.1
+        out->u_sq = tree_sum(u_partials);
+    }
+};
+
+// The table of every rule variant and dtype for the lane policy L.
+template <class L, class Rule>
+constexpr PassKernels kernels_of(int dtype_index) {
+    return dtype_index == 0 ? PassKernels{&BlockKernel<L, Rule, float>::update,
+                                          &BlockKernel<L, Rule, float>::pre_pass, Rule::kSlots}
+           : dtype_index == 1
+               ? PassKernels{&BlockKernel<L, Rule, f16_t>::update, &BlockKernel<L, Rule, f16_t>::pre_pass, Rule::kSlots}
+               : PassKernels{&BlockKernel<L, Rule, bf16_t>::update, &BlockKernel<L, Rule, bf16_t>::pre_pass,
+                             Rule::kSlots};
+}
+
+template <class L, class Rule>
+constexpr void fill_rule(KernelTable& table, RuleId id) {
+    for (int d = 0; d < kDtypeCount; ++d) table.kernels[static_cast<int>(id)][d] = kernels_of<L, Rule>(d);
+}
+
+template <class L>
+BNB_KERNEL_ENTRY void quantize_kernel(const QuantTables& q, const SelectTable* table, const float* s, int n,
+                                      const BlockScale& scale, uint8_t* codes) {
+    L::quantize_block(q, table, s, n, scale, codes);
+}
+
+template <class L>
+BNB_KERNEL_ENTRY void dequantize_kernel(const QuantTables& q, const uint8_t* codes, int n, float absmax, float* out) {
+    L::dequantize_block(q, codes, n, absmax, out);
+}
+
+template <class L>
+constexpr KernelTable make_kernel_table() {
+    KernelTable table{};
+    table.quantize = &quantize_kernel<L>;
+    table.dequantize = &dequantize_kernel<L>;
+    fill_rule<L, AdamL2Rule>(table, RuleId::kAdamL2);
+    fill_rule<L, AdamWRule>(table, RuleId::kAdamW);
+    fill_rule<L, SgdPlainRule>(table, RuleId::kSgdPlain);
+    fill_rule<L, SgdMomentumRule<false>>(table, RuleId::kSgdMomentum);
+    fill_rule<L, SgdMomentumRule<true>>(table, RuleId::kSgdNesterov);
+    fill_rule<L, LionRule>(table, RuleId::kLion);
+    fill_rule<L, LambRule>(table, RuleId::kLamb);
+    fill_rule<L, LarsRule>(table, RuleId::kLars);
+    fill_rule<L, RmspropRule>(table, RuleId::kRmsprop);
+    fill_rule<L, AdagradRule>(table, RuleId::kAdagrad);
+    fill_rule<L, AdemamixRule>(table, RuleId::kAdemamix);
+    return table;
+}
+
+}  // namespace cpu
+}  // namespace bnb

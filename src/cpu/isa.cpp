@@ -1,0 +1,104 @@
+#include "isa.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#define BNB_ISA_X86 1
+#endif
+
+namespace bnb {
+namespace cpu {
+namespace {
+
+#if defined(BNB_ISA_X86)
+uint64_t read_xcr0() {
+    uint32_t eax = 0, edx = 0;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+// The AVX2 kernels also use F16C (fp16 conversion); the AVX-512 ones F, BW, DQ and VL. The OS must save
+// the wider registers (XCR0), or the instructions fault even where cpuid lists them.
+Isa probe_cpu() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return Isa::kScalar;
+    const bool osxsave = (ecx >> 27) & 1u, avx = (ecx >> 28) & 1u, f16c = (ecx >> 29) & 1u;
+    if (!osxsave || !avx || !f16c) return Isa::kScalar;
+    const uint64_t xcr0 = read_xcr0();
+    if ((xcr0 & 0x6u) != 0x6u) return Isa::kScalar;  // XMM and YMM state
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return Isa::kScalar;
+    const bool avx2 = (ebx >> 5) & 1u;
+    if (!avx2) return Isa::kScalar;
+    const bool avx512 = ((ebx >> 16) & 1u) && ((ebx >> 17) & 1u) && ((ebx >> 30) & 1u) && ((ebx >> 31) & 1u);
+    if (avx512 && (xcr0 & 0xE0u) == 0xE0u) return Isa::kAvx512;  // opmask, ZMM_Hi256, Hi16_ZMM
+    return Isa::kAvx2;
+}
+#endif
+
+// What this build compiled (cmake/the CPU kernels' flags define these).
+Isa compiled_isa() {
+#if defined(BNB_HAVE_AVX512_KERNELS)
+    return Isa::kAvx512;
+#elif defined(BNB_HAVE_AVX2_KERNELS)
+    return Isa::kAvx2;
+#else
+    return Isa::kScalar;
+#endif
+}
+
+Isa env_cap() {
+    const char* value = std::getenv("BNB8_CPU_ISA");
+    if (value == nullptr || value[0] == '\0') return Isa::kAvx512;
+    if (std::strcmp(value, "scalar") == 0) return Isa::kScalar;
+    if (std::strcmp(value, "avx2") == 0) return Isa::kAvx2;
+    return Isa::kAvx512;  // "avx512", "auto" and anything else: no cap
+}
+
+Isa lower(Isa a, Isa b) { return static_cast<int>(a) < static_cast<int>(b) ? a : b; }
+
+constexpr int kNoOverride = -1;
+std::atomic<int> g_override{kNoOverride};
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+    switch (isa) {
+        case Isa::kScalar: return "scalar";
+        case Isa::kAvx2: return "avx2";
+        case Isa::kAvx512: return "avx512";
+    }
+    return "unknown";
+}
+
+Isa detected_isa() {
+#if defined(BNB_ISA_X86)
+    static const Isa detected = lower(probe_cpu(), compiled_isa());
+    return detected;
+#else
+    return Isa::kScalar;
+#endif
+}
+
+bool isa_available(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(detected_isa()); }
+
+Isa active_isa() {
+    const int forced = g_override.load(std::memory_order_relaxed);
+    if (forced != kNoOverride) return static_cast<Isa>(forced);
+    static const Isa chosen = lower(detected_isa(), env_cap());
+    return chosen;
+}
+
+bool set_isa_for_testing(Isa isa) {
+    if (!isa_available(isa)) return false;
+    g_override.store(static_cast<int>(isa), std::memory_order_relaxed);
+    return true;
+}
+
+void clear_isa_for_testing() { g_override.store(kNoOverride, std::memory_order_relaxed); }
+
+}  // namespace cpu
+}  // namespace bnb

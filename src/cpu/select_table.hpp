@@ -1,0 +1,44 @@
+// Note [lane select table]: the vectorized code selection. The select rule of ALGORITHMS.md §4.3 plus the
+// signed map's sign fix is, for x = s * r with r > 0, a non-decreasing step function of x. Cut the float
+// line into buckets of 2^16 consecutive bit patterns (the top 16 bits of x: sign, exponent, 7 mantissa
+// bits); for the built-in maps, and every map whose midpoints are at least one bucket apart, the code
+// rises at most once inside a bucket. Then one 32-bit entry per bucket gives the code exactly:
+//   entry = c0 | t << 16,  code = c0 + (low(x) > t)
+// where low(x) is x's position in its bucket in increasing value order (the low 16 bits, complemented
+// for negative x) and t = 0xFFFF when the code does not rise. One table load and five integer
+// operations replace the binary search, with no branch. The sign fix is folded in, which needs
+// sign(x) == sign(s): true for r > 0. The buckets with the Inf/NaN exponent hold code 0, NaN's code:
+// the lanes never see an infinite x, because a block with an infinite state has absmax +Inf, so r == 0,
+// and takes quantize_value() instead; with finite states |x| = |s| * fl(1/A) <= 1 + 2^-23.
+// The table is built from select_code() itself (the endpoints of each bucket, and a binary search for
+// the rise), so it agrees with the scalar rule by construction; test_cpu_dispatch checks every float.
+#pragma once
+
+#include <cstdint>
+
+#include "rules/quant.hpp"
+
+namespace bnb {
+namespace cpu {
+
+constexpr int kSelectBuckets = 1 << 16;
+
+struct SelectTable {
+    uint32_t entry[kSelectBuckets];
+};
+
+// The scalar form of the lane computation, for a finite or NaN x (tests check the table with it).
+inline uint8_t select_with_table(const SelectTable& t, float x) {
+    const uint32_t bits = float_to_bits(x);
+    const uint32_t e = t.entry[bits >> 16];
+    const uint32_t low = (bits ^ (0u - (bits >> 31))) & 0xFFFFu;
+    return static_cast<uint8_t>((e & 0xFFu) + (low > (e >> 16) ? 1u : 0u));
+}
+
+// The table of map q (cached by the map's contents, built at first use), or nullptr when the map has a
+// bucket in which the code rises twice, or too many distinct maps are cached: then the kernels select
+// each element with quantize_value(). Thread-safe.
+const SelectTable* select_table_for(const QuantTables& q);
+
+}  // namespace cpu
+}  // namespace bnb
