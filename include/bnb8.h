@@ -480,14 +480,19 @@ BNB_API BNB_NODISCARD bnb_status bnb_hparam_get_bounds(int32_t algorithm, int32_
  * the caller and must stay valid while they are bound; rebind them with bnb_optimizer_bind_param().
  * @param group  An existing parameter group.
  * @param param  The parameter: any numel >= 0 (zero-element parameters are accepted and never
- *               touched), dtype F32, F16 or BF16, device BNB_DEVICE_CPU (CUDA needs the CUDA backend).
+ *               touched), dtype F32, F16 or BF16, device BNB_DEVICE_CPU or a CUDA ordinal (CUDA
+ *               builds: device or managed memory on that device; every CUDA parameter of one
+ *               optimizer on the same device; see the CUDA section at the end).
  * @param grad   The gradient with the same numel, dtype and device, or NULL: a parameter without a
  *               gradient is skipped by bnb_step() (its states and step counter do not change).
  * @param out_index  Receives the parameter index; may be NULL.
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL param, unknown group, dtype or device, numel < 0,
  *         NULL or misaligned data with numel > 0, a grad whose numel, dtype or device differs from the
- *         param's, a grad that is the param's own buffer); BNB_ERR_UNSUPPORTED (a CUDA device in a
- *         build without the CUDA backend); BNB_ERR_OUT_OF_MEMORY.
+ *         param's, a grad that is the param's own buffer, CUDA data that is not device or managed
+ *         memory of that device); BNB_ERR_UNSUPPORTED (a CUDA device in a build without the CUDA
+ *         backend, a second CUDA device in one optimizer); BNB_ERR_NO_CUDA_DEVICE (no usable CUDA
+ *         device with that ordinal: no driver, no GPU, or CUDA_VISIBLE_DEVICES hides it);
+ *         BNB_ERR_CUDA; BNB_ERR_OUT_OF_MEMORY.
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_add_param(bnb_optimizer* optimizer, int64_t group,
                                                          const bnb_tensor* param,
@@ -582,7 +587,12 @@ typedef struct bnb_state_view {
     void* data;             /**< rows x numel codes or values, row-major; NULL before the first step. */
     float* absmax;          /**< 8-bit: rows x absmax_per_row scales, row-major; else NULL. */
     int64_t absmax_per_row; /**< 8-bit: ceil(numel / 256) block-wise, 1 tensor-wise; else 0. */
-    const float* qmap;      /**< 8-bit: the 256-entry map the codes use; else NULL. */
+    const float* qmap;      /**< 8-bit: the 256-entry map the codes use (always host memory); else
+                                 NULL. */
+    int32_t memory;         /**< A bnb_memory_kind: where data and absmax are (CUDA parameters:
+                                 device or managed memory, to wrap as device tensors).
+                                 BNB_MEMORY_NONE before the first step. since 0.1 */
+    int32_t reserved;       /**< Zero. since 0.1 */
 } bnb_state_view;
 
 /**
@@ -666,9 +676,14 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_copy_clip_history(const bnb_optim
  * requantized against the block's new absmax), and every other element gets the update.
  * bnb_optimizer_last_step_info() reports the count. The floating-point environment
  * is the contract's: if the calling thread has flush-to-zero or denormals-are-zero set, they are
- * cleared for the step and restored afterwards. since 0.1
+ * cleared for the step and restored afterwards.
+ *
+ * CUDA parameters are stepped by kernels enqueued on the config's cuda_stream, and bnb_step()
+ * returns without waiting for them (see the CUDA section at the end). since 0.1
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_INVALID_STATE (no parameter registered);
- *         BNB_ERR_OUT_OF_MEMORY (states could not be created; nothing changed).
+ *         BNB_ERR_OUT_OF_MEMORY (states could not be created; nothing changed); BNB_ERR_CUDA (a CUDA
+ *         call failed, now or asynchronously in an earlier step; the CUDA parameters' values are then
+ *         undefined).
  */
 BNB_API BNB_NODISCARD bnb_status bnb_step(bnb_optimizer* optimizer);
 
@@ -677,7 +692,8 @@ typedef struct bnb_step_info {
     size_t struct_size;        /**< sizeof(bnb_step_info), set by the caller. */
     int64_t nonfinite_count;   /**< NaN or +-Inf gradient elements over all parameters with a gradient. */
     int64_t params_stepped;    /**< Parameters whose step counter advanced. */
-    int32_t skipped;           /**< 1: skip_step_on_nonfinite found non-finite gradients and the whole
+    int32_t skipped;           /**< 1: skip_step_on_nonfinite found non-finite gradients (or the AMP
+                                    found-inf flag of bnb_optimizer_set_amp_hooks() was set) and the whole
                                     step changed nothing. */
     int32_t reserved;          /**< Zero. */
 } bnb_step_info;
@@ -801,6 +817,135 @@ BNB_API BNB_NODISCARD bnb_status bnb_quantize_blockwise_ex(const float* map, con
 BNB_API BNB_NODISCARD bnb_status bnb_dequantize_blockwise_ex(const float* map, const uint8_t* codes,
                                                              const float* absmax, int64_t block_size,
                                                              bnb_tensor* dst);
+
+/* ================================================================================================ */
+/* CUDA                                                                                             */
+/* ================================================================================================ */
+
+/*
+ * Parameters registered with a CUDA device (bnb_tensor.device >= 0) are stepped on that GPU by the
+ * CUDA backend (builds with BNB_FEATURE_CUDA), with the same numbers as the CPU backend, bit for bit
+ * (ALGORITHMS.md §1). All CUDA parameters of one optimizer are on one device; use one optimizer per
+ * device. A build with CUDA works without a GPU for CPU parameters and pays nothing for CUDA then.
+ *
+ * Streams. bnb_step() enqueues the step of the CUDA parameters on the config's cuda_stream (NULL: the
+ * legacy default stream) and bnb_step_on_stream() on another one, then returns without waiting: the
+ * step is ordered with the caller's other work on that stream (the backward pass that wrote the
+ * gradients before it, the next forward pass after it). Consecutive steps on different streams must
+ * be ordered by the caller, as any two uses of the same parameters.
+ *
+ * Waiting. The entry points that read what the device computed wait for the optimizer's device work
+ * first: bnb_optimizer_param_info(), bnb_optimizer_last_step_info(), bnb_optimizer_copy_state(),
+ * bnb_optimizer_copy_clip_history(), bnb_optimizer_state_view(), bnb_optimizer_import_param_state(),
+ * bnb_state_save*(), bnb_state_serialized_size(), bnb_state_load*() and bnb_optimizer_synchronize().
+ * Errors of kernels that already ran are reported there (BNB_ERR_CUDA). bnb_step() itself waits only
+ * when the optimizer also has CPU parameters and the device may skip the step (AMP found-inf flag,
+ * skip_step_on_nonfinite), because the CPU parameters follow the device's decision, or when the host
+ * has run 8 skippable steps ahead of the device (step counters stay exact: Note [step candidates] in
+ * src/cuda/README.md).
+ *
+ * Memory (ALGORITHMS.md §9). The states of CUDA parameters live in device memory of their device.
+ * With the config's paged = 1, the state values or codes of parameters with at least 100000 elements
+ * live in CUDA managed memory instead (absmax arrays and clipping histories stay in device memory);
+ * they are prefetched to the device on the step's stream before each step when the device supports
+ * concurrent managed access, and bnb_optimizer_page_out_states() moves them back to host memory. A
+ * device without managed memory keeps paged states in device memory. Paging never changes results.
+ * Everything is freed by bnb_optimizer_destroy().
+ */
+
+/** Where a buffer lives (bnb_state_view.memory, bnb_state_location). since 0.1 */
+typedef enum bnb_memory_kind {
+    BNB_MEMORY_NONE = 0,    /**< No buffer (the parameter has not taken its first step). */
+    BNB_MEMORY_HOST = 1,    /**< Host memory: the states of CPU parameters. */
+    BNB_MEMORY_DEVICE = 2,  /**< CUDA device memory. */
+    BNB_MEMORY_MANAGED = 3  /**< CUDA managed memory: paged states. */
+} bnb_memory_kind;
+
+/** bnb_state_location.device when the pages of a managed buffer are not known to be in one place. since 0.1 */
+#define BNB_DEVICE_UNKNOWN (-2)
+
+/**
+ * The number of usable CUDA devices. Thread-safe. since 0.1
+ * @param out_count  Receives the count (>= 1 on success); not NULL.
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_NO_CUDA_DEVICE (none usable; the message
+ *         says why: no driver, no GPU, CUDA_VISIBLE_DEVICES hiding them); BNB_ERR_UNSUPPORTED (a build
+ *         without the CUDA backend).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_cuda_device_count(int32_t* out_count);
+
+/**
+ * bnb_step() with the CUDA work enqueued on `cuda_stream` instead of the config's stream, for this
+ * step only. CPU parameters are stepped as by bnb_step(). since 0.1
+ * @param cuda_stream  A cudaStream_t of the parameters' device, or NULL for the legacy default stream.
+ * @return As bnb_step(); BNB_ERR_UNSUPPORTED in a build without the CUDA backend.
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_step_on_stream(bnb_optimizer* optimizer, void* cuda_stream);
+
+/**
+ * Wait until the device has finished every step of the optimizer enqueued so far, and report an error
+ * that happened there asynchronously. Without CUDA parameters (or without the CUDA backend) it returns
+ * BNB_OK at once. since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_CUDA (a kernel or copy failed; the message
+ *         names it); BNB_ERR_INTERNAL (the device found an inconsistency; please report it).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_synchronize(bnb_optimizer* optimizer);
+
+/**
+ * Mixed-precision hooks for the CUDA parameters, read by the device when each step runs, so loss
+ * scaling needs no host synchronization (torch.cuda.amp.GradScaler with a fused optimizer). They stay
+ * set until replaced; pass NULL to remove one. since 0.1
+ * @param grad_scale  NULL, or a device pointer to one fp32 value S (the loss scale, on the parameters'
+ *                    device): every gradient element g of a CUDA parameter is read as g / S (one IEEE
+ *                    division), and that quotient is the raw gradient of ALGORITHMS.md §5.3 (non-finite
+ *                    checks, skip_zeros, percentile clipping's norm). The gradients are not modified.
+ * @param found_inf   NULL, or a device pointer to one fp32 value: when it is non-zero (or NaN) as the
+ *                    step runs, the step changes nothing for the CUDA parameters (parameters, states,
+ *                    step counters, clipping histories) and bnb_optimizer_last_step_info() reports
+ *                    skipped = 1. CPU parameters of the same optimizer skip too (bnb_step() then waits
+ *                    for the flag). A parameter whose first step is skipped keeps fresh states at
+ *                    step 0 (bnb_optimizer_param_info() shows its state mode; checkpoints save no
+ *                    states for it).
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL optimizer, a pointer that is not device or managed
+ *         memory of the parameters' device or is not 4-byte aligned); BNB_ERR_INVALID_STATE (no CUDA
+ *         parameter is registered yet: the device is unknown); BNB_ERR_UNSUPPORTED (a build without
+ *         the CUDA backend).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_set_amp_hooks(bnb_optimizer* optimizer, const float* grad_scale,
+                                                             const float* found_inf);
+
+/** Where the states of one parameter live. Set struct_size = sizeof(bnb_state_location). since 0.1 */
+typedef struct bnb_state_location {
+    size_t struct_size;  /**< sizeof(bnb_state_location), set by the caller. */
+    int32_t memory;      /**< bnb_memory_kind of the state values or codes (the paged part). */
+    int32_t aux_memory;  /**< bnb_memory_kind of the absmax arrays and the clipping history. */
+    int32_t device;      /**< Where the state values or codes are now: BNB_DEVICE_CPU for host memory,
+                              the ordinal for device memory; for managed memory the device they were
+                              last prefetched to, BNB_DEVICE_CPU after bnb_optimizer_page_out_states(),
+                              BNB_DEVICE_UNKNOWN when they were never prefetched (devices without
+                              concurrent managed access migrate pages on demand) or are split. */
+    int32_t reserved;    /**< Zero. */
+    int64_t bytes;       /**< Bytes of state values or codes. */
+} bnb_state_location;
+
+/**
+ * Describe where the states of parameter `index` live (waits for the device first). Before the first
+ * step every field but struct_size is BNB_MEMORY_NONE, BNB_DEVICE_UNKNOWN or 0. Works in every build
+ * (CPU parameters report host memory). since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, unknown index); BNB_ERR_VERSION (struct_size too
+ *         small); BNB_ERR_CUDA.
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_state_location(bnb_optimizer* optimizer, int64_t index,
+                                                              bnb_state_location* out);
+
+/**
+ * Move the paged (managed-memory) states of the optimizer to host memory, enqueued on the stream of
+ * the last step (the config's before the first), e.g. to free GPU memory between phases of training;
+ * the next step prefetches them back. Does nothing for states in device memory, and on devices without
+ * concurrent managed access (the driver migrates their pages on demand). since 0.1
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_CUDA; BNB_ERR_UNSUPPORTED (a build without
+ *         the CUDA backend).
+ */
+BNB_API BNB_NODISCARD bnb_status bnb_optimizer_page_out_states(bnb_optimizer* optimizer);
 
 #ifdef __cplusplus
 } /* extern "C" */

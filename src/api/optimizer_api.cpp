@@ -13,6 +13,7 @@
 
 using bnb::Status;
 using bnb::api::guarded;
+using bnb::api::settled;
 
 namespace {
 
@@ -32,10 +33,10 @@ extern "C" bnb_status bnb_optimizer_config_init_sized(bnb_optimizer_config* conf
                                                       int32_t algorithm) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_out(config, "config"));
-        const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
         BNB_RETURN_IF(struct_size < BNB_OPTIMIZER_CONFIG_MIN_SIZE, BNB_ERR_VERSION,
                       "struct_size = %zu is below the smallest supported config (%zu bytes)", struct_size,
                       static_cast<size_t>(BNB_OPTIMIZER_CONFIG_MIN_SIZE));
+        const bnb::AlgorithmTraits* traits = bnb::find_algorithm(algorithm);
         BNB_RETURN_IF(traits == nullptr, BNB_ERR_INVALID_ARGUMENT, "algorithm = %d is not a known algorithm",
                       algorithm);
         bnb_optimizer_config defaults;
@@ -142,6 +143,7 @@ extern "C" bnb_status bnb_optimizer_param_count(const bnb_optimizer* optimizer, 
 extern "C" bnb_status bnb_optimizer_param_info(const bnb_optimizer* optimizer, int64_t index, bnb_param_info* out) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(settled(optimizer));
         return optimizer->impl.param_info(index, out);
     });
 }
@@ -159,6 +161,7 @@ extern "C" bnb_status bnb_optimizer_copy_state(const bnb_optimizer* optimizer, i
                                                float* dst, int64_t dst_count) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(settled(optimizer));
         return optimizer->impl.copy_state(index, state, dst, dst_count);
     });
 }
@@ -167,6 +170,7 @@ extern "C" bnb_status bnb_optimizer_copy_clip_history(const bnb_optimizer* optim
                                                       int64_t dst_count) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(settled(optimizer));
         return optimizer->impl.copy_clip_history(index, dst, dst_count);
     });
 }
@@ -175,6 +179,7 @@ extern "C" bnb_status bnb_optimizer_state_view(bnb_optimizer* optimizer, int64_t
                                                bnb_state_view* out) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(settled(optimizer));
         return optimizer->impl.state_view(index, state, out);
     });
 }
@@ -183,6 +188,7 @@ extern "C" bnb_status bnb_optimizer_import_param_state(bnb_optimizer* optimizer,
                                                        const bnb_param_state* state) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
+        BNB_FORWARD(settled(optimizer));
         return optimizer->impl.import_param_state(index, state);
     });
 }
@@ -218,7 +224,8 @@ extern "C" bnb_status bnb_optimizer_last_step_info(const bnb_optimizer* optimize
         BNB_RETURN_IF(out->struct_size < min_size, BNB_ERR_VERSION,
                       "out->struct_size = %zu is below the smallest bnb_step_info (%zu bytes)", out->struct_size,
                       min_size);
-        const bnb::StepReport& report = optimizer->impl.last_step();
+        BNB_FORWARD(settled(optimizer));
+        const bnb::StepReport report = optimizer->impl.last_step();
         bnb_step_info info;
         std::memset(&info, 0, sizeof info);
         info.struct_size = out->struct_size;

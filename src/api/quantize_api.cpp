@@ -20,6 +20,13 @@ Status check_kind(int32_t kind) {
     return Status::ok_status();
 }
 
+// The quantization primitives run on the host: a CUDA tensor is rejected before its pointer is used.
+Status check_cpu_tensor(const bnb_tensor* t, const char* name) {
+    BNB_RETURN_IF(t != nullptr && t->device >= 0, BNB_ERR_INVALID_ARGUMENT,
+                  "%s->device = %d: the quantization functions take CPU tensors", name, t->device);
+    return bnb::check_tensor(t, name);
+}
+
 // A caller's map, validated: signed when its first entry is negative, unsigned when it is +0.0.
 Status caller_map(const float* values, std::shared_ptr<const bnb::QuantMap>* out) {
     BNB_RETURN_IF(values == nullptr, BNB_ERR_INVALID_ARGUMENT, "map is NULL");
@@ -28,7 +35,7 @@ Status caller_map(const float* values, std::shared_ptr<const bnb::QuantMap>* out
 }
 
 Status quantize(const bnb::QuantMap& map, const bnb_tensor* src, int64_t block_size, uint8_t* codes, float* absmax) {
-    BNB_FORWARD(bnb::check_tensor(src, "src"));
+    BNB_FORWARD(check_cpu_tensor(src, "src"));
     BNB_RETURN_IF(block_size < 1, BNB_ERR_INVALID_ARGUMENT, "block_size = %lld must be >= 1",
                   static_cast<long long>(block_size));
     BNB_RETURN_IF(src->numel > 0 && codes == nullptr, BNB_ERR_INVALID_ARGUMENT, "codes is NULL");
@@ -41,7 +48,7 @@ Status quantize(const bnb::QuantMap& map, const bnb_tensor* src, int64_t block_s
 
 Status dequantize(const bnb::QuantMap& map, const uint8_t* codes, const float* absmax, int64_t block_size,
                   bnb_tensor* dst) {
-    BNB_FORWARD(bnb::check_tensor(dst, "dst"));
+    BNB_FORWARD(check_cpu_tensor(dst, "dst"));
     BNB_RETURN_IF(block_size < 1, BNB_ERR_INVALID_ARGUMENT, "block_size = %lld must be >= 1",
                   static_cast<long long>(block_size));
     BNB_RETURN_IF(dst->numel > 0 && codes == nullptr, BNB_ERR_INVALID_ARGUMENT, "codes is NULL");

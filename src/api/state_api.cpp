@@ -9,6 +9,7 @@
 
 using bnb::Status;
 using bnb::api::guarded;
+using bnb::api::settled;
 
 namespace {
 
@@ -38,15 +39,18 @@ extern "C" int32_t bnb_state_format_version(void) { return bnb::kFormatVersionMa
 extern "C" bnb_status bnb_state_save(const bnb_optimizer* optimizer, const char* path) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_args(optimizer, path, "path"));
-        bnb::SafetensorsPlan plan;
+        BNB_FORWARD(settled(optimizer));
+        bnb::CheckpointPlan plan;
         BNB_FORWARD(bnb::plan_checkpoint(optimizer->impl, &plan));
-        return bnb::write_file_atomically(path, [&](bnb::ByteSink& sink) { return bnb::write_safetensors(plan, sink); });
+        return bnb::write_file_atomically(path,
+                                          [&](bnb::ByteSink& sink) { return bnb::write_safetensors(plan.file, sink); });
     });
 }
 
 extern "C" bnb_status bnb_state_load(bnb_optimizer* optimizer, const char* path) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_args(optimizer, path, "path"));
+        BNB_FORWARD(settled(optimizer));
         bnb::MappedFile file;
         BNB_FORWARD(file.open(path));
         const Status status = bnb::load_checkpoint(optimizer->impl, file.data(), file.size());
@@ -58,9 +62,10 @@ extern "C" bnb_status bnb_state_load(bnb_optimizer* optimizer, const char* path)
 extern "C" bnb_status bnb_state_serialized_size(const bnb_optimizer* optimizer, size_t* out_size) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_args(optimizer, out_size, "out_size"));
-        bnb::SafetensorsPlan plan;
+        BNB_FORWARD(settled(optimizer));
+        bnb::CheckpointPlan plan;
         BNB_FORWARD(bnb::plan_checkpoint(optimizer->impl, &plan));
-        *out_size = plan.total_size;
+        *out_size = plan.file.total_size;
         return Status::ok_status();
     });
 }
@@ -69,14 +74,15 @@ extern "C" bnb_status bnb_state_save_to_buffer(const bnb_optimizer* optimizer, v
                                                size_t* out_written) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_args(optimizer, dst, "dst"));
-        bnb::SafetensorsPlan plan;
+        BNB_FORWARD(settled(optimizer));
+        bnb::CheckpointPlan plan;
         BNB_FORWARD(bnb::plan_checkpoint(optimizer->impl, &plan));
-        BNB_RETURN_IF(capacity < plan.total_size, BNB_ERR_INVALID_ARGUMENT,
+        BNB_RETURN_IF(capacity < plan.file.total_size, BNB_ERR_INVALID_ARGUMENT,
                       "capacity = %zu is below the %zu bytes of the checkpoint (see bnb_state_serialized_size)",
-                      capacity, plan.total_size);
+                      capacity, plan.file.total_size);
         BufferSink sink(dst);
-        BNB_FORWARD(bnb::write_safetensors(plan, sink));
-        if (out_written != nullptr) *out_written = plan.total_size;
+        BNB_FORWARD(bnb::write_safetensors(plan.file, sink));
+        if (out_written != nullptr) *out_written = plan.file.total_size;
         return Status::ok_status();
     });
 }
@@ -84,6 +90,7 @@ extern "C" bnb_status bnb_state_save_to_buffer(const bnb_optimizer* optimizer, v
 extern "C" bnb_status bnb_state_load_from_buffer(bnb_optimizer* optimizer, const void* src, size_t size) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_args(optimizer, src, "src"));
+        BNB_FORWARD(settled(optimizer));
         return bnb::load_checkpoint(optimizer->impl, static_cast<const uint8_t*>(src), size);
     });
 }

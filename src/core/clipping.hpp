@@ -1,12 +1,13 @@
-// Percentile clipping (ALGORITHMS.md §7.3) and the trust ratio (§7.2): the host-side arithmetic on
-// norms the backends have reduced deterministically.
+// Percentile clipping (ALGORITHMS.md §7.3) and the trust ratio (§7.2): the host-side entry points to the
+// arithmetic on norms the backends have reduced deterministically. The math itself is in
+// rules/norm_scales.hpp, shared with the CUDA backend.
 #pragma once
 
 #include <cstdint>
 
-namespace bnb {
+#include "rules/norm_scales.hpp"
 
-constexpr int kClipHistory = 100;
+namespace bnb {
 
 // Records q = ||g||^2 of step t in the history (seeding all 100 entries at t = 1) and returns the
 // gradient scale: clip / cur when the current norm exceeds the `percentile`-th smallest stored norm.

@@ -8,6 +8,7 @@
 #include "clipping.hpp"
 #include "cpu/cpu_backend.hpp"
 #include "cpu/fp_env.hpp"
+#include "cuda/device_steps.hpp"
 #include "names.hpp"
 #include "state_import.hpp"
 #include "step_scalars.hpp"
@@ -21,6 +22,9 @@ std::string param_owner(int64_t index) { return "parameter " + std::to_string(in
 }  // namespace
 
 Optimizer::Optimizer(const OptimizerConfig& config) : config_(config), groups_(1, config.hparams) {}
+
+// device_ goes first: it waits for the device before the states it steps are freed.
+Optimizer::~Optimizer() = default;
 
 Status Optimizer::check_group(int64_t group) const {
     BNB_RETURN_IF(group < 0 || group >= group_count(), BNB_ERR_INVALID_ARGUMENT,
@@ -120,6 +124,7 @@ Status Optimizer::check_param_tensors(const bnb_tensor* param, const bnb_tensor*
 Status Optimizer::add_param(int64_t group, const bnb_tensor* param, const bnb_tensor* grad, int64_t* out_index) {
     BNB_FORWARD(check_group(group));
     BNB_FORWARD(check_param_tensors(param, grad));
+    if (param->device != BNB_DEVICE_CPU) BNB_FORWARD(cuda::attach_device(param->device, &device_));
     ParamEntry entry;
     entry.param = *param;
     entry.has_grad = grad != nullptr;
@@ -260,13 +265,16 @@ Status Optimizer::copy_state(int64_t index, int32_t state, float* dst, int64_t d
                   "dst_count = %lld differs from the %lld values of state%d", static_cast<long long>(dst_count),
                   static_cast<long long>(expected), state);
     BNB_RETURN_IF(dst == nullptr && expected > 0, BNB_ERR_INVALID_ARGUMENT, "dst is NULL");
-    read_state_values(algorithm(), entry.states, state - 1, entry.param.numel, dst);
+    ParamStates host_copy;
+    const ParamStates* readable = nullptr;
+    BNB_FORWARD(host_readable(entry.states, &host_copy, &readable));
+    read_state_values(algorithm(), *readable, state - 1, entry.param.numel, dst);
     return Status::ok_status();
 }
 
 Status Optimizer::copy_clip_history(int64_t index, float* dst, int64_t dst_count) const {
     BNB_FORWARD(check_index(index));
-    const AlignedBuffer<float>& history = params_[static_cast<size_t>(index)].states.clip_history;
+    const StateBuffer<float>& history = params_[static_cast<size_t>(index)].states.clip_history;
     BNB_RETURN_IF(history.size() == 0, BNB_ERR_INVALID_STATE,
                   "parameter %lld keeps no clipping history (percentile clipping is off for it, or it has not "
                   "taken its first step)", static_cast<long long>(index));
@@ -274,8 +282,7 @@ Status Optimizer::copy_clip_history(int64_t index, float* dst, int64_t dst_count
                   "dst_count = %lld differs from the %lld values of the clipping history",
                   static_cast<long long>(dst_count), static_cast<long long>(history.size()));
     BNB_RETURN_IF(dst == nullptr, BNB_ERR_INVALID_ARGUMENT, "dst is NULL");
-    std::memcpy(dst, history.data(), static_cast<size_t>(history.bytes()));
-    return Status::ok_status();
+    return history.read(0, history.size(), dst);
 }
 
 // Parameters taking their first step get their states here, before anything is updated: an allocation
@@ -290,15 +297,15 @@ Status Optimizer::create_first_step_states() {
         BNB_FORWARD(create_states(algorithm(), choose_state_mode(options, entry.param.numel),
                                   algorithm().states_for(effective_hparams_of(entry)),
                                   options.percentile_clipping < 100, entry.param.numel, static_cast<int64_t>(i),
-                                  &states));
+                                  &states, state_placement(entry.param, config_.paged)));
         created.emplace_back(i, std::move(states));
     }
     for (auto& fresh : created) params_[fresh.first].states = std::move(fresh.second);
     return Status::ok_status();
 }
 
-// ALGORITHMS.md §5.1 step 3 for one parameter: counter, clipping scale, scalars, update.
-void Optimizer::step_param(ParamEntry& entry, StepReport* report) {
+// ALGORITHMS.md §5.1 step 3 for one parameter: clipping scale and scalars of its step t + 1.
+void Optimizer::prepare_cpu_step(ParamEntry& entry, cpu::ParamStep* out) {
     const int64_t t = entry.step + 1;
     const Hparams h = effective_hparams_of(entry);
     const Options o = effective_options_of(entry);
@@ -333,39 +340,98 @@ void Optimizer::step_param(ParamEntry& entry, StepReport* report) {
             }
         }
     }
-    const cpu::RuleChoice rule{&algorithm(), config_.nesterov, states.num_states > 0};
-    const cpu::StepOutcome outcome = cpu::step_param(rule, view, scalars);
-    report->nonfinite_count += outcome.nonfinite;
-    report->params_stepped += 1;
+    out->rule = cpu::RuleChoice{&algorithm(), config_.nesterov, states.num_states > 0};
+    out->view = view;
+    out->scalars = scalars;
     entry.last_gradient_scale = gs;
-    entry.last_trust_ratio = outcome.trust_ratio;
-    entry.last_update_sq_norm = outcome.update_sq_norm;
-    entry.step = t;
 }
 
-Status Optimizer::step() {
+Status Optimizer::step() { return step_on_stream(config_.cuda_stream); }
+
+Status Optimizer::step_on_stream(void* cuda_stream) {
     BNB_RETURN_IF(params_.empty(), BNB_ERR_INVALID_STATE,
                   "no parameter is registered; add parameters with bnb_optimizer_add_param() first");
     cpu::FpEnvGuard fp_env;
     StepReport report;
+    std::vector<cpu::ParamStep> cpu_steps;  // reserved before anything changes: no allocation fails later
+    cpu_steps.reserve(params_.size());
+    bool host_work = false, device_work = false;
+    for (const ParamEntry& entry : params_) {
+        if (entry.has_grad) (entry.param.device == BNB_DEVICE_CPU ? host_work : device_work) = true;
+    }
     if (config_.skip_step_on_nonfinite) {
         for (const ParamEntry& entry : params_) {
-            if (!entry.has_grad) continue;
+            if (!entry.has_grad || entry.param.device != BNB_DEVICE_CPU) continue;
             report.nonfinite_count +=
                 cpu::count_nonfinite(entry.grad.data, static_cast<bnb_dtype>(entry.grad.dtype), entry.grad.numel);
         }
-        if (report.nonfinite_count > 0) {  // §5.1 step 2: the whole step is a no-op
-            report.skipped = true;
-            last_step_ = report;
-            return Status::ok_status();
-        }
     }
-    BNB_FORWARD(create_first_step_states());
+    bool skip = report.nonfinite_count > 0;  // §5.1 step 2: the whole step is a no-op
+    if (device_work) {
+        // The device decides on its own whether the step is skipped (AMP found-inf, non-finite gradients,
+        // the host's count included); CPU parameters, if any, wait for that decision.
+        BNB_FORWARD(create_first_step_states());
+        cuda::DeviceStepRequest request{&algorithm(), config_.nesterov, config_.skip_step_on_nonfinite, cuda_stream,
+                                        report.nonfinite_count, host_work, device_params()};
+        bool device_skipped = false;
+        last_step_on_device_ = false;
+        BNB_FORWARD(device_->step(request, &device_skipped));
+        last_step_on_device_ = true;
+        skip = skip || device_skipped;
+    } else {
+        last_step_on_device_ = false;
+    }
+    if (skip) {
+        report.skipped = true;
+        last_step_ = report;
+        return Status::ok_status();
+    }
+    if (!device_work) BNB_FORWARD(create_first_step_states());
     for (ParamEntry& entry : params_) {
-        if (entry.has_grad) step_param(entry, &report);
+        if (!(entry.has_grad && entry.param.device == BNB_DEVICE_CPU)) continue;
+        cpu_steps.emplace_back();
+        prepare_cpu_step(entry, &cpu_steps.back());
+    }
+    cpu::step_params(cpu_steps.data(), cpu_steps.size(), config_.num_threads);
+    const cpu::ParamStep* done = cpu_steps.data();
+    for (ParamEntry& entry : params_) {
+        if (!(entry.has_grad && entry.param.device == BNB_DEVICE_CPU)) continue;
+        report.nonfinite_count += done->outcome.nonfinite;
+        report.params_stepped += 1;
+        entry.last_trust_ratio = done->outcome.trust_ratio;
+        entry.last_update_sq_norm = done->outcome.update_sq_norm;
+        entry.step += 1;
+        ++done;
     }
     last_step_ = report;
     return Status::ok_status();
+}
+
+StepReport Optimizer::last_step() const {
+    StepReport report = last_step_;
+    if (last_step_on_device_) {
+        report.nonfinite_count += device_report_.nonfinite_count;
+        report.params_stepped += device_report_.params_stepped;
+        report.skipped = report.skipped || device_report_.skipped;
+    }
+    return report;
+}
+
+Status Optimizer::settle() {
+    if (!device_) return Status::ok_status();
+    std::vector<cuda::DeviceParam> params = device_params();
+    return device_->settle(params, &device_report_);
+}
+
+std::vector<cuda::DeviceParam> Optimizer::device_params() {
+    std::vector<cuda::DeviceParam> out;
+    for (size_t i = 0; i < params_.size(); ++i) {
+        ParamEntry& entry = params_[i];
+        if (entry.param.device == BNB_DEVICE_CPU) continue;
+        out.push_back(cuda::DeviceParam{static_cast<int64_t>(i), &entry, effective_hparams_of(entry),
+                                        effective_options_of(entry)});
+    }
+    return out;
 }
 
 // Note [stable state buffers]: bindings hold views of the state buffers (bnb_optimizer_state_view), so a
@@ -382,16 +448,18 @@ void Optimizer::adopt_states(ParamStates& current, ParamStates&& fresh) noexcept
         current = std::move(fresh);
         return;
     }
-    const auto copy = [](auto& dst, const auto& src) {
-        if (src.bytes() > 0) std::memcpy(dst.data(), src.data(), static_cast<size_t>(src.bytes()));
-    };
-    for (int s = 0; s < kMaxStates; ++s) {
-        copy(current.values[s], fresh.values[s]);
-        copy(current.codes[s], fresh.codes[s]);
-        copy(current.absmax[s], fresh.absmax[s]);
-        current.maps[s] = std::move(fresh.maps[s]);
+    // Copies between CUDA buffers fail only with a broken CUDA context; the fresh buffers then replace the
+    // current ones, which keeps the states right (only the views change).
+    bool copied = current.clip_history.assign(fresh.clip_history).ok();
+    for (int s = 0; s < kMaxStates && copied; ++s) {
+        copied = current.values[s].assign(fresh.values[s]).ok() && current.codes[s].assign(fresh.codes[s]).ok() &&
+                 current.absmax[s].assign(fresh.absmax[s]).ok();
     }
-    copy(current.clip_history, fresh.clip_history);
+    if (!copied) {
+        current = std::move(fresh);
+        return;
+    }
+    for (int s = 0; s < kMaxStates; ++s) current.maps[s] = std::move(fresh.maps[s]);
 }
 
 void Optimizer::install_param_state(int64_t index, LoadedParam param) noexcept {
@@ -432,11 +500,13 @@ Status Optimizer::state_view(int64_t index, int32_t state, bnb_state_view* out) 
     view.bits = states.mode == BNB_STATE_MODE_8BIT_BLOCKWISE || states.mode == BNB_STATE_MODE_8BIT_TENSORWISE ? 8 : 32;
     if (states.mode == BNB_STATE_MODE_32BIT) {
         view.data = states.values[s].data();
+        view.memory = public_memory_kind(states.values[s].placement());
     } else if (view.bits == 8) {
         view.data = states.codes[s].data();
         view.absmax = states.absmax[s].data();
         view.absmax_per_row = states.absmax[s].size() / view.rows;
         view.qmap = states.maps[s]->values();
+        view.memory = public_memory_kind(states.codes[s].placement());
     }
     std::memcpy(out, &view, std::min(out->struct_size, sizeof view));
     return Status::ok_status();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "algorithm.hpp"
@@ -14,6 +15,15 @@
 #include "status.hpp"
 
 namespace bnb {
+
+namespace cpu {
+struct ParamStep;
+}  // namespace cpu
+
+namespace cuda {
+class DeviceSteps;
+struct DeviceParam;
+}  // namespace cuda
 
 struct ParamEntry {
     bnb_tensor param{};
@@ -45,6 +55,9 @@ struct StepReport {
 class Optimizer {
 public:
     explicit Optimizer(const OptimizerConfig& config);
+    ~Optimizer();
+    Optimizer(const Optimizer&) = delete;
+    Optimizer& operator=(const Optimizer&) = delete;
 
     const OptimizerConfig& config() const { return config_; }
     const AlgorithmTraits& algorithm() const { return *config_.algorithm; }
@@ -79,7 +92,19 @@ public:
     Status check_param_settings(const ParamEntry& entry, int64_t index, const Hparams& h, const Options& o) const;
 
     Status step();
-    const StepReport& last_step() const { return last_step_; }
+    // The step with CUDA work on `cuda_stream` (a cudaStream_t) instead of the config's stream.
+    Status step_on_stream(void* cuda_stream);
+    // The report of the last step, the device's part included (call settle() first).
+    StepReport last_step() const;
+
+    // CUDA parameters (src/cuda/README.md). settle() waits for the device work enqueued so far and brings
+    // what the device decided or measured (step counters, reports) into the parameter entries; every
+    // entry point that reads them calls it first. Without CUDA parameters it does nothing.
+    Status settle();
+    // The CUDA side: nullptr until a CUDA parameter is registered.
+    cuda::DeviceSteps* device_steps() { return device_.get(); }
+    // Every CUDA parameter with its effective settings, in registration order.
+    std::vector<cuda::DeviceParam> device_params();
 
     // Replaces every group's hyper-parameters and every parameter's step counter, overrides and states.
     // The caller (the checkpoint loader) has validated everything; this cannot fail.
@@ -96,12 +121,17 @@ private:
     Status update_override(int64_t index, int32_t key, const double* value);
     Status create_first_step_states();
     static void adopt_states(ParamStates& current, ParamStates&& fresh) noexcept;
-    void step_param(ParamEntry& entry, StepReport* report);
+    // §5.1 step 3, first half, for a CPU parameter with a gradient: clipping scale and scalars into `out`;
+    // cpu::step_params() then updates all of them at once (Note [CPU threads]).
+    void prepare_cpu_step(ParamEntry& entry, cpu::ParamStep* out);
 
     OptimizerConfig config_;
     std::vector<Hparams> groups_;
     std::vector<ParamEntry> params_;
-    StepReport last_step_;
+    StepReport last_step_;                       // the host's part of the last step's report
+    std::unique_ptr<cuda::DeviceSteps> device_;  // steps of the CUDA parameters, all on one device
+    bool last_step_on_device_ = false;           // the last step enqueued device work
+    StepReport device_report_;                   // the device's part, as of the last settle()
 };
 
 }  // namespace bnb

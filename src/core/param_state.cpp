@@ -3,9 +3,38 @@
 #include <string>
 
 #include "clipping.hpp"
+#include "cuda/device_memory.hpp"
 #include "rules/quant.hpp"
 
 namespace bnb {
+namespace {
+
+// bitsandbytes pages the states of parameters with at least this many elements (ALGORITHMS.md §9).
+constexpr int64_t kPagedMinNumel = 100000;
+
+template <class Buffer>
+Status copy_to(const Buffer& src, const Placement& where, const char* what, Buffer* out) {
+    if (src.size() == 0) return Status::ok_status();
+    return src.clone(where, what, out);
+}
+
+// A copy of every buffer of `states` in `where` (aux: absmax and clipping history).
+Status copy_states(const ParamStates& states, const StatePlacement& where, ParamStates* out) {
+    ParamStates copy;
+    copy.mode = states.mode;
+    copy.num_states = states.num_states;
+    BNB_FORWARD(copy_to(states.clip_history, where.aux, "clipping history", &copy.clip_history));
+    for (int i = 0; i < kMaxStates; ++i) {
+        BNB_FORWARD(copy_to(states.values[i], where.states, "state values", &copy.values[i]));
+        BNB_FORWARD(copy_to(states.codes[i], where.states, "state codes", &copy.codes[i]));
+        BNB_FORWARD(copy_to(states.absmax[i], where.aux, "state absmax", &copy.absmax[i]));
+        copy.maps[i] = states.maps[i];
+    }
+    *out = std::move(copy);
+    return Status::ok_status();
+}
+
+}  // namespace
 
 int64_t ParamStates::bytes() const {
     int64_t total = clip_history.bytes();
@@ -18,14 +47,22 @@ bnb_state_mode choose_state_mode(const Options& options, int64_t numel) {
     return options.block_wise ? BNB_STATE_MODE_8BIT_BLOCKWISE : BNB_STATE_MODE_8BIT_TENSORWISE;
 }
 
+StatePlacement state_placement(const bnb_tensor& param, bool paged) {
+    if (param.device == BNB_DEVICE_CPU) return StatePlacement{};
+    // Note [paged fallback]: a device without managed memory keeps paged states in device memory.
+    const bool managed = paged && param.numel >= kPagedMinNumel && cuda::supports_managed_memory(param.device);
+    return StatePlacement{managed ? Placement::managed(param.device) : Placement::on_device(param.device),
+                          Placement::on_device(param.device)};
+}
+
 Status create_states(const AlgorithmTraits& algorithm, bnb_state_mode mode, int num_states, bool clipping,
-                     int64_t numel, int64_t param_index, ParamStates* out) {
+                     int64_t numel, int64_t param_index, ParamStates* out, const StatePlacement& where) {
     ParamStates fresh;
     fresh.mode = mode;
     fresh.num_states = num_states;
     if (clipping) {
         const std::string what = "clipping history of parameter " + std::to_string(param_index);
-        BNB_FORWARD(fresh.clip_history.allocate(kClipHistory, 0.0f, what.c_str()));
+        BNB_FORWARD(fresh.clip_history.allocate(kClipHistory, 0.0f, what.c_str(), where.aux));
     }
     for (int i = 0; i < num_states; ++i) {
         const int64_t rows = algorithm.rows[i];
@@ -33,16 +70,33 @@ Status create_states(const AlgorithmTraits& algorithm, bnb_state_mode mode, int 
         BNB_RETURN_IF(numel > INT64_MAX / rows, BNB_ERR_OUT_OF_MEMORY, "%s: %lld x %lld elements overflow",
                       what.c_str(), static_cast<long long>(rows), static_cast<long long>(numel));
         if (mode == BNB_STATE_MODE_32BIT) {
-            BNB_FORWARD(fresh.values[i].allocate(rows * numel, 0.0f, what.c_str()));
+            BNB_FORWARD(fresh.values[i].allocate(rows * numel, 0.0f, what.c_str(), where.states));
             continue;
         }
         fresh.maps[i] = QuantMap::builtin(algorithm.state_map[i]);
         const uint8_t zero_code = fresh.maps[i]->tables().zero_code;
         const int64_t absmax_per_row = mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? num_blocks(numel) : 1;
-        BNB_FORWARD(fresh.codes[i].allocate(rows * numel, zero_code, what.c_str()));
-        BNB_FORWARD(fresh.absmax[i].allocate(rows * absmax_per_row, 0.0f, what.c_str()));
+        BNB_FORWARD(fresh.codes[i].allocate(rows * numel, zero_code, what.c_str(), where.states));
+        BNB_FORWARD(fresh.absmax[i].allocate(rows * absmax_per_row, 0.0f, what.c_str(), where.aux));
     }
     *out = std::move(fresh);
+    return Status::ok_status();
+}
+
+Status place_states(const StatePlacement& where, ParamStates* states) {
+    ParamStates placed;
+    BNB_FORWARD(copy_states(*states, where, &placed));
+    *states = std::move(placed);
+    return Status::ok_status();
+}
+
+Status host_readable(const ParamStates& states, ParamStates* scratch, const ParamStates** out) {
+    bool on_host = states.clip_history.on_host();
+    for (int i = 0; i < kMaxStates; ++i) {
+        on_host = on_host && states.values[i].on_host() && states.codes[i].on_host() && states.absmax[i].on_host();
+    }
+    if (!on_host) BNB_FORWARD(copy_states(states, StatePlacement{}, scratch));
+    *out = on_host ? &states : scratch;
     return Status::ok_status();
 }
 

@@ -79,13 +79,14 @@ Status build_param_state(const Optimizer& optimizer, int64_t index, const Hparam
                       BNB_ERR_INVALID_ARGUMENT, "%s: codes or absmax missing", name.c_str());
         copy_bytes(fresh.codes[s].data(), raw.data[s], fresh.codes[s].bytes());
         copy_bytes(fresh.absmax[s].data(), raw.absmax[s], fresh.absmax[s].bytes());
-        const AlignedBuffer<float>& absmax = fresh.absmax[s];
+        const StateBuffer<float>& absmax = fresh.absmax[s];
         for (int64_t i = 0; i < absmax.size(); ++i) {
             BNB_RETURN_IF(!(absmax[i] >= 0.0f), BNB_ERR_BAD_FORMAT, "%s: absmax[%lld] = %s is not a valid absmax",
                           name.c_str(), static_cast<long long>(i), format_double(absmax[i]).c_str());
         }
     }
-    return Status::ok_status();
+    // Validated in host memory; a CUDA parameter's states then move to where its step reads them.
+    return place_states(state_placement(optimizer.param(index).param, optimizer.config().paged), &fresh);
 }
 
 }  // namespace bnb

@@ -155,6 +155,7 @@ struct PlanBuilder {
     std::vector<TensorOut> f32_tensors;  // written first, so every fp32 tensor stays 4-byte aligned
     std::vector<TensorOut> u8_tensors;
     std::vector<const QuantMap*> maps;
+    std::vector<std::unique_ptr<ParamStates>> host_copies;  // of states in CUDA memory, which tensors point into
 
     std::string map_name(const QuantMap* map) {
         size_t index = 0;
@@ -170,18 +171,25 @@ struct PlanBuilder {
     }
 };
 
-void describe_param(const Optimizer& optimizer, int64_t index, PlanBuilder* plan) {
+Status describe_param(const Optimizer& optimizer, int64_t index, PlanBuilder* plan) {
     const AlgorithmTraits& algorithm = optimizer.algorithm();
     const ParamEntry& entry = optimizer.param(index);
-    const ParamStates& states = entry.states;
+    auto host_copy = std::make_unique<ParamStates>();
+    const ParamStates* readable = nullptr;
+    BNB_FORWARD(host_readable(entry.states, host_copy.get(), &readable));
+    if (readable == host_copy.get()) plan->host_copies.push_back(std::move(host_copy));
+    const ParamStates& states = *readable;
+    // Note [states at step 0]: a CUDA parameter whose first step was skipped on the device (AMP found-inf,
+    // skip_step_on_nonfinite) keeps its fresh states at step 0; they equal no states, and are saved so.
+    const bnb_state_mode mode = entry.step == 0 ? BNB_STATE_MODE_NONE : states.mode;
     const int64_t n = entry.param.numel;
     plan->metadata[param_key(index, "numel")] = std::to_string(n);
     plan->metadata[param_key(index, "dtype")] = dtype_name(entry.param.dtype);
     plan->metadata[param_key(index, "group")] = std::to_string(entry.group);
     plan->metadata[param_key(index, "step")] = std::to_string(entry.step);
-    plan->metadata[param_key(index, "state_mode")] = state_mode_name(states.mode);
+    plan->metadata[param_key(index, "state_mode")] = state_mode_name(mode);
     describe_overrides(entry.overrides, index, &plan->metadata);
-    if (states.mode == BNB_STATE_MODE_NONE) return;
+    if (mode == BNB_STATE_MODE_NONE) return Status::ok_status();
     plan->metadata[param_key(index, "num_states")] = std::to_string(states.num_states);
     if (states.clip_history.size() > 0) {
         plan->add(plan->f32_tensors, clip_tensor(index), "F32", {kClipHistory}, states.clip_history.data(),
@@ -200,6 +208,7 @@ void describe_param(const Optimizer& optimizer, int64_t index, PlanBuilder* plan
         plan->add(plan->f32_tensors, absmax_tensor(index, s), "F32", row_shape(rows, absmax_per_row(states.mode, n)),
                   states.absmax[s].data(), static_cast<size_t>(states.absmax[s].bytes()));
     }
+    return Status::ok_status();
 }
 
 // ---- loading ---------------------------------------------------------------------------------------
@@ -392,7 +401,7 @@ private:
 
 }  // namespace
 
-Status plan_checkpoint(const Optimizer& optimizer, SafetensorsPlan* out) {
+Status plan_checkpoint(const Optimizer& optimizer, CheckpointPlan* out) {
     PlanBuilder plan;
     Metadata& m = plan.metadata;
     const OptimizerConfig& config = optimizer.config();
@@ -417,7 +426,7 @@ Status plan_checkpoint(const Optimizer& optimizer, SafetensorsPlan* out) {
         }
     }
     m["params"] = std::to_string(optimizer.param_count());
-    for (int64_t i = 0; i < optimizer.param_count(); ++i) describe_param(optimizer, i, &plan);
+    for (int64_t i = 0; i < optimizer.param_count(); ++i) BNB_FORWARD(describe_param(optimizer, i, &plan));
 
     std::vector<TensorOut> tensors;
     for (size_t j = 0; j < plan.maps.size(); ++j) {
@@ -429,7 +438,9 @@ Status plan_checkpoint(const Optimizer& optimizer, SafetensorsPlan* out) {
     std::map<std::string, TensorSignature> table;
     for (const TensorOut& t : tensors) table[t.name] = TensorSignature{t.dtype, t.shape};
     m["header_checksum"] = checksum_hex(header_checksum(m, table));
-    return plan_safetensors(m, std::move(tensors), out);
+    BNB_FORWARD(plan_safetensors(m, std::move(tensors), &out->file));
+    out->host_copies = std::move(plan.host_copies);
+    return Status::ok_status();
 }
 
 Status load_checkpoint(Optimizer& optimizer, const uint8_t* data, size_t size) {

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "core/optimizer.hpp"
 #include "core/status.hpp"
@@ -15,9 +17,17 @@ constexpr int kFormatVersionMajor = 1;
 constexpr int kFormatVersionMinor = 0;
 constexpr const char* kFormatName = "bnb8.optimizer-state";
 
+// A checkpoint ready to be written: the file's plan, whose tensors view the optimizer's host states
+// and the host copies of states that live in CUDA memory, which the plan owns.
+struct CheckpointPlan {
+    SafetensorsPlan file;
+    std::vector<std::unique_ptr<ParamStates>> host_copies;
+};
+
 // Describes the checkpoint of `optimizer` (metadata, checksums, tensor views into its states). The plan
-// references the optimizer's buffers: write it before the optimizer changes.
-Status plan_checkpoint(const Optimizer& optimizer, SafetensorsPlan* out);
+// references the optimizer's host buffers: write it before the optimizer changes. States in CUDA memory
+// are copied to the host (the device must be idle: the API settles it first).
+Status plan_checkpoint(const Optimizer& optimizer, CheckpointPlan* out);
 
 // Validates a whole checkpoint against `optimizer` and, only if everything is valid and the new states
 // could be allocated, replaces its hyper-parameters, step counters and states.

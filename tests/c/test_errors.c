@@ -166,8 +166,16 @@ static void param_errors_change_nothing(void** state) {
                 "param->data", "not aligned");
     EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, WITH(p, device, -2), &g, NULL), BNB_ERR_INVALID_ARGUMENT,
                 "param->device = -2");
-    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, WITH(p, device, 0), NULL, NULL), BNB_ERR_UNSUPPORTED,
-                "param->device = 0", "CUDA");
+    if ((bnb_features() & BNB_FEATURE_CUDA) == 0) {
+        EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, WITH(p, device, 0), NULL, NULL), BNB_ERR_UNSUPPORTED,
+                    "param->device = 0", "CUDA");
+    } else { /* host memory as CUDA memory: no device here, or not device memory where there is one */
+        int32_t devices = 0;
+        const bnb_status expected = bnb_cuda_device_count(&devices) == BNB_OK ? BNB_ERR_INVALID_ARGUMENT
+                                                                               : BNB_ERR_NO_CUDA_DEVICE;
+        EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, WITH(p, device, 0), NULL, NULL), expected, "param->",
+                    "CUDA device");
+    }
     EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &p, WITH(g, dtype, BNB_DTYPE_BF16), NULL), BNB_ERR_INVALID_ARGUMENT,
                 "dtype mismatch: grad->dtype = bf16, param->dtype = f32");
     EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &p, WITH(g, numel, 10), NULL), BNB_ERR_INVALID_ARGUMENT,

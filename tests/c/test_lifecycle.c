@@ -95,7 +95,14 @@ static void version_and_constants(void** state) {
     assert_int_equal(bnb_block_size(), BNB_BLOCK_SIZE);
     assert_int_equal(bnb_qmap_size(), BNB_QMAP_SIZE);
     assert_true((bnb_features() & BNB_FEATURE_CPU) != 0);
-    assert_true((bnb_features() & BNB_FEATURE_CUDA) == 0); /* no CUDA backend in this version */
+    /* The CUDA entry points exist in every build; without the backend they answer UNSUPPORTED. */
+    int32_t devices = 0;
+    const bnb_status cuda = bnb_cuda_device_count(&devices);
+    if ((bnb_features() & BNB_FEATURE_CUDA) == 0) {
+        assert_int_equal(cuda, BNB_ERR_UNSUPPORTED);
+    } else {
+        assert_true(cuda == BNB_OK || cuda == BNB_ERR_NO_CUDA_DEVICE);
+    }
 }
 
 static void status_strings(void** state) {
