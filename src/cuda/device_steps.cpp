@@ -158,6 +158,9 @@ private:
 
     const float* grad_scale_ = nullptr;
     const float* found_inf_ = nullptr;
+
+    int last_slot_ = -1;              // the ring slot of the last step enqueued, and its stream
+    cudaStream_t last_stream_ = nullptr;
 };
 
 CudaSteps::~CudaSteps() {
@@ -429,6 +432,11 @@ Status CudaSteps::step(const DeviceStepRequest& request, bool* skipped) {
     BNB_FORWARD(build_launch_plan(*request.algorithm, request.nesterov, request.params, &plan));
     if (!same_tables(plan, plan_) || slots > status_slots_) BNB_FORWARD(install_plan(std::move(plan), slots));
     const StepInputs inputs = build_step_inputs(*request.algorithm, request.params, counters_, status_slots_);
+    // Note [stream switch]: every step reuses this optimizer's device buffers (report, status, partials,
+    // states), so a step on another stream than the last one first waits, on the device, for that step.
+    if (last_slot_ >= 0 && stream != last_stream_) {
+        BNB_CUDA_TRY(cudaStreamWaitEvent(stream, ring_[last_slot_].done, 0));
+    }
     BNB_FORWARD(upload_inputs(slot, inputs, stream));
     BNB_FORWARD(prefetch_states(request.params, stream));
     BNB_FORWARD(enqueue(request, inputs, slot, stream));
@@ -442,6 +450,8 @@ Status CudaSteps::step(const DeviceStepRequest& request, bool* skipped) {
     }
     BNB_CUDA_TRY(cudaEventRecord(r.done, stream));
     r.used = true;
+    last_slot_ = slot;
+    last_stream_ = stream;
     next_slot_ = (slot + 1) % kRingSlots;
     for (int64_t index : inputs.participants) stepped_[static_cast<size_t>(index)] = 1;
     if (!may_skip) {

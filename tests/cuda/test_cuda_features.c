@@ -274,6 +274,32 @@ static void streams(void** state) {
     cuda_ok(cudaStreamDestroy(second));
 }
 
+/* Steps on alternating streams with no host synchronization between them: each step waits, on the
+ * device, for the previous one (Note [stream switch], device_steps.cpp), since all share the optimizer's
+ * buffers. The first stream is held before step 3, so without that wait step 4 (on the second stream) would
+ * run first and the result would differ from the CPU's. The gradients stay the same for every step. */
+static void streams_back_to_back(void** state) {
+    (void)state;
+    cudaStream_t first = NULL, second = NULL;
+    cuda_ok(cudaStreamCreateWithFlags(&first, cudaStreamNonBlocking));
+    cuda_ok(cudaStreamCreateWithFlags(&second, cudaStreamNonBlocking));
+    const int64_t sizes[2] = {4097, 70013};
+    const bnb_optimizer_config cfg = adamw_8bit();
+    twin t;
+    twin_create(&t, &cfg, NULL, sizes, 2, BNB_DTYPE_F32, 1.0, 16);
+    twin_gradients(&t, GRAD_PLAIN, 0);
+    for (int step = 0; step < 6; ++step) {
+        side_step(&t.cpu);
+        if (step == 2) cuda_ok(cudaLaunchHostFunc(first, hold_stream, (void*)(size_t)300));
+        ok(bnb_step_on_stream(t.gpu.opt, step % 2 ? second : first));
+    }
+    ok(bnb_optimizer_synchronize(t.gpu.opt));
+    twin_assert_equal(&t, "six steps on alternating streams, no host synchronization");
+    twin_destroy(&t);
+    cuda_ok(cudaStreamDestroy(first));
+    cuda_ok(cudaStreamDestroy(second));
+}
+
 static bnb_state_location location(bnb_optimizer* opt, int64_t index) {
     bnb_state_location where;
     where.struct_size = sizeof where;
@@ -469,6 +495,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test(skip_step_on_nonfinite),
         cmocka_unit_test(mixed_cpu_and_cuda_parameters),
         cmocka_unit_test(streams),
+        cmocka_unit_test(streams_back_to_back),
         cmocka_unit_test(paged_states),
         cmocka_unit_test(checkpoints_across_devices),
         cmocka_unit_test(views_and_errors),

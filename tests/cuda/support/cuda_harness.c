@@ -49,8 +49,6 @@ void to_host(void* dst, const void* src, size_t bytes) {
     if (bytes > 0) check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to host");
 }
 
-static size_t buffer_bytes(const test_buffer* b) { return (size_t)b->numel * (size_t)dtype_bytes(b->dtype); }
-
 static size_t side_bytes(const side* s, int k) { return (size_t)s->numel[k] * (size_t)dtype_bytes(s->dtype); }
 
 static void copy_in(const side* s, void* dst, const void* src, size_t bytes) {
