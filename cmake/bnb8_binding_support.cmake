@@ -28,3 +28,20 @@ function(bnb_add_quickstart_test name language)
                    ${CMAKE_CURRENT_BINARY_DIR}/${name}_run ${ARGN})
   set_tests_properties(${name} PROPERTIES LABELS "example;${language}")
 endfunction()
+
+# bnb_swig_fresh_output(<module target> <generated dir> <swig inputs...>): empties the folder SWIG writes
+# a module's classes into just before SWIG reruns, so that a class an older interface generated (and the
+# jar or assembly, which take every file there, would still compile) cannot outlive its declaration.
+# <swig inputs> must be what reruns SWIG: the .i files (UseSWIG tracks nothing else).
+function(bnb_swig_fresh_output module dir)
+  set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${module}_generated.stamp)
+  add_custom_command(OUTPUT ${stamp}
+    COMMAND ${CMAKE_COMMAND} -E rm -rf ${dir}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+    COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
+    DEPENDS ${ARGN}
+    COMMENT "Emptying ${module}'s generated sources before SWIG runs"
+    VERBATIM)
+  add_custom_target(${module}_fresh_output DEPENDS ${stamp})
+  add_dependencies(${module}_swig_compilation ${module}_fresh_output)
+endfunction()

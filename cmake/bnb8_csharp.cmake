@@ -26,6 +26,8 @@ swig_add_library(bnb8_csharp TYPE MODULE LANGUAGE csharp
 set_property(TARGET bnb8_csharp PROPERTY SWIG_USE_TARGET_INCLUDE_DIRECTORIES ON)
 set_property(TARGET bnb8_csharp PROPERTY SWIG_COMPILE_OPTIONS -namespace Bnb8)
 set_property(TARGET bnb8_csharp APPEND PROPERTY SWIG_DEPENDS ${PROJECT_SOURCE_DIR}/bindings/csharp/bnb8_csharp.i)
+bnb_swig_fresh_output(bnb8_csharp ${_bnb_csharp_generated} ${PROJECT_SOURCE_DIR}/bindings/bnb8.i
+                      ${PROJECT_SOURCE_DIR}/bindings/csharp/bnb8_csharp.i)
 target_link_libraries(bnb8_csharp PRIVATE bnb8)
 set_target_properties(bnb8_csharp PROPERTIES
   OUTPUT_NAME bnb8_csharp PREFIX lib LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib

@@ -25,6 +25,8 @@ swig_add_library(bnb8_java TYPE MODULE LANGUAGE java
 set_property(TARGET bnb8_java PROPERTY SWIG_USE_TARGET_INCLUDE_DIRECTORIES ON)
 set_property(TARGET bnb8_java PROPERTY SWIG_COMPILE_OPTIONS -package org.bnb8 -doxygen)
 set_property(TARGET bnb8_java APPEND PROPERTY SWIG_DEPENDS ${PROJECT_SOURCE_DIR}/bindings/java/bnb8_java.i)
+bnb_swig_fresh_output(bnb8_java ${_bnb_java_generated} ${PROJECT_SOURCE_DIR}/bindings/bnb8.i
+                      ${PROJECT_SOURCE_DIR}/bindings/java/bnb8_java.i)
 target_include_directories(bnb8_java PRIVATE ${JAVA_INCLUDE_PATH} ${JAVA_INCLUDE_PATH2})
 target_link_libraries(bnb8_java PRIVATE bnb8)
 set_target_properties(bnb8_java PROPERTIES
