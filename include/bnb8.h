@@ -340,8 +340,13 @@ typedef struct bnb_optimizer_config {
     int32_t paged;         /**< 1: large CUDA states live in managed (pageable) memory, as bitsandbytes'
                                 Paged optimizers; the CPU backend ignores it. Default 0. since 0.1 */
     int32_t num_threads;   /**< CPU worker threads for a step, in [0, 1024]: 0 (default) uses the
-                                BNB8_NUM_THREADS environment variable when set, else every hardware
-                                thread. Results are bitwise identical for every count. since 0.1 */
+                                BNB8_NUM_THREADS environment variable when it holds an integer in
+                                [1, 1024], else every CPU this process may run on (its affinity mask).
+                                Work is split on 256-element block boundaries, across parameters; a
+                                step with few blocks uses fewer threads, and 1 starts none. Results
+                                are bitwise identical for every count and for every instruction set
+                                (BNB8_CPU_ISA=scalar|avx2|avx512, read at the first step, caps the
+                                one detected). since 0.1 */
     void* cuda_stream;     /**< The cudaStream_t steps of CUDA parameters run on (NULL: the legacy
                                 default stream); bnb_step_on_stream() overrides it per step. Ignored
                                 by the CPU backend. since 0.1 */

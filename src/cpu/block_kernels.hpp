@@ -1,11 +1,12 @@
 // The CPU block driver, one template over a lane policy L (simd/lanes_*.hpp), the rule and the
-// parameter dtype T. Per 256-element block (ALGORITHMS.md §5.1): dequantize (or load) the states into an
-// fp32 scratch block, run the prologue and rule on L::kWidth lanes at a time (the rule is the shared
-// template, rules/*.hpp), store the applied parameter elements, then requantize the states against the
-// block's new absmax (§4), or the tensor's. The pre-pass (§5.4) runs the same computation without
-// storing and returns the tensor absmax and the norms' partials. Every policy performs the float rule's
-// operations lane by lane, so all instruction sets give the same bits. A block shorter than 256 (a
-// tensor's last) is copied into zero-padded scratch, so the lanes never read or write past the tensor.
+// parameter dtype T. Per 256-element block (ALGORITHMS.md §5.1): dequantize 8-bit states into an fp32
+// scratch block (32-bit states are read and written in place), run the prologue and rule on L::kWidth
+// lanes at a time (the rule is the shared template, rules/*.hpp), store the applied parameter elements,
+// then requantize the states against the block's new absmax (§4), or the tensor's. The pre-pass (§5.4)
+// runs the same computation without storing and returns the tensor absmax and the norms' partials.
+// Every policy performs the float rule's operations lane by lane, so all instruction sets give the same
+// bits. A block shorter than 256 (a tensor's last) is copied into zero-padded scratch, so the lanes never
+// read or write past the tensor.
 // Included only by the kernels_<isa>.cpp units.
 #pragma once
 
@@ -99,9 +100,15 @@ struct BlockKernel {
             p = sc.param;
             g = sc.grad;
         }
+        // Where the lanes read and write each slot's fp32 values: the scratch block, except for the full
+        // blocks of 32-bit states, which are updated in place (no copy in and out; the pre-pass only reads).
+        float* state_of[kStates];
         for (int j = 0; j < kSlots; ++j) {
             float* state = sc.state[j];
-            if (is_8bit) {
+            state_of[j] = state;
+            if (!is_8bit && !short_block) {
+                state_of[j] = v.values[j] + begin;
+            } else if (is_8bit) {
                 const QuantRow& row = v.rows[j];
                 const uint8_t* codes = row.codes + begin;
                 if (short_block) {
@@ -131,7 +138,7 @@ struct BlockKernel {
             F pv = L::load(p + i);
             const F gv = L::load(g + i);
             F s[kStates];
-            for (int j = 0; j < kSlots; ++j) s[j] = L::load(sc.state[j] + i);
+            for (int j = 0; j < kSlots; ++j) s[j] = L::load(state_of[j] + i);
             const Mask real = kTail ? L::first_lanes(len - i) : L::all();
             if constexpr (Rule::kTrustRatio) {
                 F u;
@@ -148,8 +155,9 @@ struct BlockKernel {
             }
             if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
             for (int j = 0; j < kSlots; ++j) {
-                L::store(sc.state[j] + i, s[j]);
-                running[j] = L::running_absmax(running[j], kTail ? L::keep(real, s[j]) : s[j]);
+                if (kUpdate) L::store(state_of[j] + i, s[j]);
+                // Only 8-bit states are scaled by an absmax (block-wise here, tensor-wise in the pre-pass).
+                if (is_8bit) running[j] = L::running_absmax(running[j], kTail ? L::keep(real, s[j]) : s[j]);
             }
         };
         const int full = len / kWidth * kWidth;
@@ -170,8 +178,10 @@ struct BlockKernel {
         }
         if (short_block) std::memcpy(static_cast<T*>(v.param) + begin, sc.param, sizeof(T) * static_cast<size_t>(len));
         for (int j = 0; j < kSlots; ++j) {
-            if (!is_8bit) {
-                std::memcpy(v.values[j] + begin, sc.state[j], sizeof(float) * static_cast<size_t>(len));
+            if (!is_8bit) {  // full blocks were updated in place
+                if (short_block) {
+                    std::memcpy(v.values[j] + begin, sc.state[j], sizeof(float) * static_cast<size_t>(len));
+                }
                 continue;
             }
             const QuantRow& row = v.rows[j];

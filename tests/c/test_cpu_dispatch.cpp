@@ -7,7 +7,8 @@
 //    norms are identical for every instruction set the machine has and 1, 2, 3 and 7 threads;
 //  - the vector code selection equals quantize_value() for all 2^32 float bit patterns but +-Inf (which
 //    the lanes never see: Note [lane select table]), for both maps;
-//  - the thread count's resolution (config, BNB8_NUM_THREADS, the CPU count).
+//  - the thread count's resolution (config, BNB8_NUM_THREADS, the CPU count), and the path BNB8_CPU_ISA
+//    selects.
 // The paths this machine cannot run are listed in the output ("not run here"), never silently passed.
 #include <cstdint>
 #include <cstdio>
@@ -346,6 +347,20 @@ void paths_thread_count(void**) {
     unsetenv("BNB8_NUM_THREADS");
 }
 
+// BNB8_CPU_ISA caps the path a step takes (src/cpu/isa.hpp): ctest runs this test alone, in a fresh
+// process, under each value (tests/CMakeLists.txt), since the variable is read once, at the first step.
+void isa_env_cap(void**) {
+    const char* value = std::getenv("BNB8_CPU_ISA");
+    Isa expected = bnb::cpu::detected_isa();
+    if (value != nullptr && std::strcmp(value, "scalar") == 0) expected = Isa::kScalar;
+    if (value != nullptr && std::strcmp(value, "avx2") == 0 && expected == Isa::kAvx512) expected = Isa::kAvx2;
+    bnb::cpu::clear_isa_for_testing();
+    const Isa active = bnb::cpu::active_isa();
+    std::printf("[ INFO     ] BNB8_CPU_ISA=%s, detected %s: steps take the %s path\n", value ? value : "(unset)",
+                bnb::cpu::isa_name(bnb::cpu::detected_isa()), bnb::cpu::isa_name(active));
+    assert_int_equal(static_cast<int>(active), static_cast<int>(expected));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -363,6 +378,7 @@ int main(int argc, char** argv) {
     }
     tests.push_back(cmocka_unit_test(select_all_floats_signed));
     tests.push_back(cmocka_unit_test(select_all_floats_unsigned));
+    tests.push_back(cmocka_unit_test(isa_env_cap));
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     return _cmocka_run_group_tests("cpu_dispatch", tests.data(), tests.size(), nullptr, nullptr);
 }
