@@ -20,28 +20,10 @@ constexpr int64_t kMinBlocksPerThread = 32;
 // Pre-pass runs (256 blocks each) whose results are held at once; a step folds them window by window.
 constexpr int64_t kRunWindow = 512;
 
-RuleId rule_id(const RuleChoice& rule) {
-    switch (rule.algorithm->id) {
-        case BNB_ALGO_ADAM: return RuleId::kAdamL2;
-        case BNB_ALGO_ADAMW: return RuleId::kAdamW;
-        case BNB_ALGO_SGD:
-            if (!rule.stateful) return RuleId::kSgdPlain;
-            return rule.nesterov ? RuleId::kSgdNesterov : RuleId::kSgdMomentum;
-        case BNB_ALGO_LION: return RuleId::kLion;
-        case BNB_ALGO_LAMB: return RuleId::kLamb;
-        case BNB_ALGO_LARS: return RuleId::kLars;
-        case BNB_ALGO_RMSPROP: return RuleId::kRmsprop;
-        case BNB_ALGO_ADAGRAD: return RuleId::kAdagrad;
-        case BNB_ALGO_ADEMAMIX: return RuleId::kAdemamix;
-    }
-    return RuleId::kAdamW;  // unreachable: the optimizer validated the algorithm
-}
-
-bool is_trust_ratio(RuleId id) { return id == RuleId::kLamb || id == RuleId::kLars; }
 
 // Fills the working fields of one ParamStep.
 void prepare(ParamStep& s, const KernelTable& table) {
-    const RuleId id = rule_id(s.rule);
+    const RuleId id = rule_id_for(s.rule.algorithm->id, s.rule.stateful, s.rule.nesterov);
     s.kernels = table.kernels[static_cast<int>(id)][s.view.dtype - 1];
     const int slots = s.kernels.slots;
     PassArgs& a = s.args;
@@ -55,7 +37,7 @@ void prepare(ParamStep& s, const KernelTable& table) {
         a.select[j] = select_table_for(a.view.rows[j].tables);
         if (tensorwise) a.old_absmax[j] = a.view.rows[j].absmax[0];
     }
-    a.norms = is_trust_ratio(id) && a.view.max_unorm > 0.0;
+    a.norms = is_trust_ratio_rule(id) && a.view.max_unorm > 0.0;
     s.blocks = num_blocks(a.view.numel);
     s.pre_pass = tensorwise || a.norms;
     s.outcome = StepOutcome();

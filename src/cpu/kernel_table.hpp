@@ -9,28 +9,13 @@
 #include "cpu/isa.hpp"
 #include "cpu/param_view.hpp"
 #include "cpu/select_table.hpp"
+#include "core/rule_id.hpp"
 #include "rules/quant.hpp"
 #include "rules/scalars.hpp"
 
 namespace bnb {
 namespace cpu {
 
-// The rule variants (one template instantiation each).
-enum class RuleId {
-    kAdamL2,
-    kAdamW,
-    kSgdPlain,
-    kSgdMomentum,
-    kSgdNesterov,
-    kLion,
-    kLamb,
-    kLars,
-    kRmsprop,
-    kAdagrad,
-    kAdemamix,
-    kCount
-};
-constexpr int kRuleCount = static_cast<int>(RuleId::kCount);
 constexpr int kDtypeCount = 3;  // bnb_dtype 1..3: fp32, fp16, bf16
 
 // Everything a pass over one parameter's blocks reads.

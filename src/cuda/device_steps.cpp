@@ -110,6 +110,7 @@ Status launch_step_kernel(RuleId rule, bnb_dtype dtype, const GroupArgs& args, P
         case RuleId::kRmsprop:
         case RuleId::kAdagrad: return launch_step_rmsprop(rule, dtype, args, phase, launch);
         case RuleId::kAdemamix: return launch_step_ademamix(rule, dtype, args, phase, launch);
+        case RuleId::kCount: break;
     }
     return make_error(BNB_ERR_INTERNAL, "no step kernel for rule %d", static_cast<int>(rule));
 }

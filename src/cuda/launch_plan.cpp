@@ -59,23 +59,8 @@ DeviceTensor tensor_row(const AlgorithmTraits& algorithm, const DeviceParam& p, 
 }  // namespace
 
 RuleId rule_for(const AlgorithmTraits& algorithm, bool nesterov, int num_states) {
-    switch (algorithm.id) {
-        case BNB_ALGO_ADAM: return RuleId::kAdamL2;
-        case BNB_ALGO_ADAMW: return RuleId::kAdamW;
-        case BNB_ALGO_SGD:
-            if (num_states == 0) return RuleId::kSgdPlain;
-            return nesterov ? RuleId::kSgdNesterov : RuleId::kSgdMomentum;
-        case BNB_ALGO_LION: return RuleId::kLion;
-        case BNB_ALGO_LAMB: return RuleId::kLamb;
-        case BNB_ALGO_LARS: return RuleId::kLars;
-        case BNB_ALGO_RMSPROP: return RuleId::kRmsprop;
-        case BNB_ALGO_ADAGRAD: return RuleId::kAdagrad;
-        case BNB_ALGO_ADEMAMIX: return RuleId::kAdemamix;
-    }
-    return RuleId::kAdamW;
+    return rule_id_for(algorithm.id, num_states > 0, nesterov);
 }
-
-bool is_trust_ratio_rule(RuleId rule) { return rule == RuleId::kLamb || rule == RuleId::kLars; }
 
 int64_t LaunchPlan::table_bytes() const {
     int64_t total = 0;

@@ -10,6 +10,7 @@
 
 #include "core/algorithm.hpp"
 #include "core/qmap.hpp"
+#include "core/rule_id.hpp"
 #include "core/status.hpp"
 #include "block_ranges.hpp"
 #include "device_types.hpp"
@@ -19,24 +20,9 @@ namespace cuda {
 
 struct DeviceParam;
 
-// The rule a parameter steps with; one kernel instantiation per rule and dtype.
-enum class RuleId : int32_t {
-    kAdamL2,
-    kAdamW,
-    kSgdPlain,
-    kSgdMomentum,
-    kSgdNesterov,
-    kLion,
-    kLamb,
-    kLars,
-    kRmsprop,
-    kAdagrad,
-    kAdemamix
-};
-
+// The rule a parameter steps with (core/rule_id.hpp); one kernel instantiation per rule and dtype.
 // `num_states` is the parameter's state count (SGD has none without momentum).
 RuleId rule_for(const AlgorithmTraits& algorithm, bool nesterov, int num_states);
-bool is_trust_ratio_rule(RuleId rule);
 
 struct GroupPlan {
     RuleId rule;
