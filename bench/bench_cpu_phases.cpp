@@ -140,7 +140,7 @@ void run_path(Isa isa, int64_t big) {
         }
     });
 
-    const bnb::cpu::PassKernels adamw = table.kernels[static_cast<int>(bnb::cpu::RuleId::kAdamW)][0];
+    const bnb::cpu::PassKernels adamw = table.kernels[static_cast<int>(bnb::RuleId::kAdamW)][0];
     const auto update = [&](Param& prm, bool eight_bit, int passes) {
         const bnb::cpu::PassArgs a = prm.args(eight_bit, sq, uq);
         return best_of(5, prm.n * passes, [&] {
