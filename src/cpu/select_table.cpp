@@ -51,7 +51,11 @@ constexpr size_t kMaxCachedMaps = 16;  // 256 KB each; more distinct maps fall b
 
 const SelectTable* select_table_for(const QuantTables& q) {
     static std::mutex mutex;
-    static std::vector<CachedTable>* cache = new std::vector<CachedTable>();  // never freed: pointers escape
+    // Static storage, so the tables are freed when the process exits or the library is unloaded with
+    // dlclose() (a heap-allocated cache would leak 256 KB per map on every unload). The tables never move
+    // (unique_ptr), so the pointers handed out stay valid until then; no optimizer can step afterwards.
+    static std::vector<CachedTable> cache_storage;
+    std::vector<CachedTable>* const cache = &cache_storage;
     std::lock_guard<std::mutex> lock(mutex);
     for (const CachedTable& c : *cache) {
         if (c.is_signed == q.is_signed && std::memcmp(c.values, q.values, sizeof c.values) == 0) return c.table.get();
