@@ -12,13 +12,7 @@
 #include <string.h>
 
 #include "bnb8.h"
-
-static void check(bnb_status status, const char* what) {
-    if (status != BNB_OK) {
-        fprintf(stderr, "%s failed: %s\n", what, bnb_last_error_message());
-        exit(1);
-    }
-}
+#include "bench_common.h"
 
 static uint64_t g_state = 0x853C49E6748FEA9Bull;
 

@@ -15,19 +15,7 @@
 #include <time.h>
 
 #include "bnb8.h"
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void check(bnb_status status, const char* what) {
-    if (status != BNB_OK) {
-        fprintf(stderr, "%s failed: %s\n%s\n", what, bnb_status_string(status), bnb_last_error_message());
-        exit(1);
-    }
-}
+#include "bench_common.h"
 
 static int compare_doubles(const void* a, const void* b) {
     const double x = *(const double*)a, y = *(const double*)b;

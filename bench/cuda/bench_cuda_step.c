@@ -27,21 +27,9 @@
 #include <time.h>
 
 #include "bnb8.h"
+#include "../bench_common.h"
 
 #define MAX_TENSORS 160
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void check(bnb_status status, const char* what) {
-    if (status != BNB_OK) {
-        fprintf(stderr, "%s failed: %s\n%s\n", what, bnb_status_string(status), bnb_last_error_message());
-        exit(1);
-    }
-}
 
 static void check_cuda(cudaError_t error, const char* what) {
     if (error != cudaSuccess) {
