@@ -1,7 +1,8 @@
-// A move-only array of optimizer state in host memory (64-byte aligned), CUDA device memory or CUDA
-// managed memory. Allocation failures come back as a Status (BNB_ERR_OUT_OF_MEMORY, or BNB_ERR_CUDA),
-// never as an exception, so a step or load that cannot get memory changes nothing. data() is a host
-// pointer only for host buffers; read(), write() and assign() work for every kind.
+// A move-only array of optimizer state in host memory (64-byte aligned, on huge pages when large:
+// host_memory.hpp), CUDA device memory or CUDA managed memory. Allocation failures come back as a
+// Status (BNB_ERR_OUT_OF_MEMORY, or BNB_ERR_CUDA), never as an exception, so a step or load that cannot
+// get memory changes nothing. data() is a host pointer only for host buffers; read(), write() and
+// assign() work for every kind.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "cuda/device_memory.hpp"
+#include "host_memory.hpp"
 #include "memory_placement.hpp"
 #include "status.hpp"
 
@@ -46,10 +48,9 @@ public:
         if (count > 0) {
             const size_t bytes = static_cast<size_t>(count) * sizeof(T);
             if (where.kind == MemoryKind::kHost) {
-                const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;  // aligned_alloc's rule
-                fresh.data_ = static_cast<T*>(std::aligned_alloc(kAlignment, rounded));
+                fresh.data_ = static_cast<T*>(host_allocate(bytes));
                 BNB_RETURN_IF(fresh.data_ == nullptr, BNB_ERR_OUT_OF_MEMORY, "%s: could not allocate %zu bytes",
-                              what, rounded);
+                              what, bytes);
                 fresh.size_ = count;
                 for (int64_t i = 0; i < count; ++i) fresh.data_[i] = fill;
             } else {
@@ -141,7 +142,7 @@ private:
     void free_storage() noexcept {
         if (data_ == nullptr) return;
         if (on_host()) {
-            std::free(data_);
+            host_release(data_);
         } else {
             cuda::release(data_, placement_);
         }
