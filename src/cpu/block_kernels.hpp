@@ -8,6 +8,12 @@
 // bits. A block shorter than 256 (a tensor's last) is copied into zero-padded scratch, so the lanes never
 // read or write past the tensor.
 // Included only by the kernels_<isa>.cpp units.
+//
+// Note [all lanes applied]: step_lanes() runs the rule on every lane and then blends each lane's old
+// p and states back where the element is kept (non-finite gradient, or skip_zeros and a zero one). In
+// training almost every chunk applies all its lanes, and there the blends, the masked store and the
+// non-finite count are a third of the 32-bit step's instructions; such chunks run the rule directly.
+// The lanes compute the same operations either way, so the bits are the same.
 #pragma once
 
 #include <algorithm>
@@ -102,7 +108,16 @@ struct BlockKernel {
         }
         // Where the lanes read and write each slot's fp32 values: the scratch block, except for the full
         // blocks of 32-bit states, which are updated in place (no copy in and out; the pre-pass only reads).
+        // The 8-bit codes of full blocks with a nonzero absmax are dequantized by the lanes as they read
+        // them (fused_codes); the other blocks' codes are dequantized into the scratch block first.
+        const auto absmax_of = [&](int j) {
+            return v.mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? v.rows[j].absmax[block] : args.old_absmax[j];
+        };
+        bool fused = is_8bit && !short_block;
+        for (int j = 0; j < kSlots; ++j) fused = fused && absmax_of(j) != 0.0f;
         float* state_of[kStates];
+        const uint8_t* fused_codes[kStates] = {};
+        F fused_absmax[kStates];
         for (int j = 0; j < kSlots; ++j) {
             float* state = sc.state[j];
             state_of[j] = state;
@@ -111,13 +126,15 @@ struct BlockKernel {
             } else if (is_8bit) {
                 const QuantRow& row = v.rows[j];
                 const uint8_t* codes = row.codes + begin;
+                const float absmax = absmax_of(j);
+                fused_codes[j] = codes;
+                fused_absmax[j] = F(absmax);
                 if (short_block) {
                     std::memset(sc.codes[j], row.tables.zero_code, sizeof sc.codes[j]);
                     std::memcpy(sc.codes[j], codes, static_cast<size_t>(len));
                     codes = sc.codes[j];
                 }
-                const float absmax = v.mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? row.absmax[block] : args.old_absmax[j];
-                L::dequantize_block(row.tables, codes, padded, absmax, state);
+                if (!fused) L::dequantize_block(row.tables, codes, padded, absmax, state);
             } else {
                 std::memcpy(state, v.values[j] + begin, sizeof(float) * static_cast<size_t>(len));
                 std::fill(state + len, state + padded, 0.0f);
@@ -133,12 +150,19 @@ struct BlockKernel {
         int64_t nonfinite = 0;
         // kTail: the last chunk of a short block, whose lanes past `len` are padding (absmax and norms
         // must not see them).
-        const auto chunk = [&](int i, auto tail) {
+        const auto chunk = [&](int i, auto tail, auto fused_lanes) {
             constexpr bool kTail = decltype(tail)::value;
+            constexpr bool kFused = decltype(fused_lanes)::value;
             F pv = L::load(p + i);
             const F gv = L::load(g + i);
             F s[kStates];
-            for (int j = 0; j < kSlots; ++j) s[j] = L::load(state_of[j] + i);
+            for (int j = 0; j < kSlots; ++j) {
+                if constexpr (kFused) {
+                    s[j] = L::dequantize(v.rows[j].tables, fused_codes[j] + i, fused_absmax[j]);
+                } else {
+                    s[j] = L::load(state_of[j] + i);
+                }
+            }
             const Mask real = kTail ? L::first_lanes(len - i) : L::all();
             if constexpr (Rule::kTrustRatio) {
                 F u;
@@ -149,11 +173,16 @@ struct BlockKernel {
                     L::store(sc.p_sq + i, kTail ? L::keep(real, pv * pv) : pv * pv);
                     L::store(sc.u_sq + i, kTail ? L::keep(real, u * u) : u * u);
                 }
+            } else if (!kTail && L::all_set(applied_lanes(gv, skip_zeros))) {
+                // Note [all lanes applied]: the common chunk, without the blends that keep old values.
+                Rule::apply(pv, k.gs * gv, s, k);
+                if (kUpdate) L::store(p + i, pv);
             } else {
                 const Mask applied = step_lanes<Rule>(pv, gv, s, k, skip_zeros);
                 if (kUpdate) L::store_applied(p + i, applied, pv);
+                if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
             }
-            if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
+            if (Rule::kTrustRatio && kUpdate) nonfinite += L::count(L::not_finite(gv));
             for (int j = 0; j < kSlots; ++j) {
                 if (kUpdate) L::store(state_of[j] + i, s[j]);
                 // Only 8-bit states are scaled by an absmax (block-wise here, tensor-wise in the pre-pass).
@@ -161,8 +190,12 @@ struct BlockKernel {
             }
         };
         const int full = len / kWidth * kWidth;
-        for (int i = 0; i < full; i += kWidth) chunk(i, std::false_type());
-        if (full < padded) chunk(full, std::true_type());
+        if (fused) {  // a full block: no tail
+            for (int i = 0; i < kBlockSize; i += kWidth) chunk(i, std::false_type(), std::true_type());
+        } else {
+            for (int i = 0; i < full; i += kWidth) chunk(i, std::false_type(), std::false_type());
+            if (full < padded) chunk(full, std::true_type(), std::false_type());
+        }
 
         BlockResult result{};
         result.nonfinite = nonfinite;

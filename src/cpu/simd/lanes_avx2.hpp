@@ -80,9 +80,9 @@ inline __m128i mask16(Mask m) {
     return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packs_epi32(m32, m32), 0x08));
 }
 
-// Table lookups: 8 entries of a 32-bit table. By 8 codes, one load per index (in the kernel this measured
-// faster than indices from one 64-bit load, and than vpgatherdd); by the top halves of 8 floats, the
-// indices come from 64-bit loads.
+// Table lookups: 8 entries of a 32-bit table, one scalar load per index (by 8 codes, or by the top
+// halves of 8 floats, read as 16-bit words). Measured in the kernel: faster than vpgatherdd, and than
+// indices cut out of one 64-bit load with shifts (those compete with the kernel's integer work).
 inline __m256i lookup_bytes(const int32_t* table, const uint8_t* index) {
     __m128i a = _mm_cvtsi32_si128(table[index[0]]);
     a = _mm_insert_epi32(a, table[index[1]], 1);
@@ -96,15 +96,17 @@ inline __m256i lookup_bytes(const int32_t* table, const uint8_t* index) {
 }
 
 inline __m256i lookup_tops(const int32_t* table, const float* x) {
-    uint64_t w[4];
-    std::memcpy(w, x, sizeof w);
-    const auto pair = [&](uint64_t two) {
-        const uint32_t lo = static_cast<uint32_t>(table[static_cast<uint32_t>(two) >> 16]);
-        const uint32_t hi = static_cast<uint32_t>(table[two >> 48]);
-        return static_cast<long long>(lo | static_cast<uint64_t>(hi) << 32);
-    };
-    const __m128i a = _mm_set_epi64x(pair(w[1]), pair(w[0]));
-    const __m128i b = _mm_set_epi64x(pair(w[3]), pair(w[2]));
+    // The top half of x[k] is the 16-bit word at index 2k + 1 (little endian): one load per index.
+    uint16_t top[16];
+    std::memcpy(top, x, sizeof top);
+    __m128i a = _mm_cvtsi32_si128(table[top[1]]);
+    a = _mm_insert_epi32(a, table[top[3]], 1);
+    a = _mm_insert_epi32(a, table[top[5]], 2);
+    a = _mm_insert_epi32(a, table[top[7]], 3);
+    __m128i b = _mm_cvtsi32_si128(table[top[9]]);
+    b = _mm_insert_epi32(b, table[top[11]], 1);
+    b = _mm_insert_epi32(b, table[top[13]], 2);
+    b = _mm_insert_epi32(b, table[top[15]], 3);
     return _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
 }
 
@@ -130,6 +132,8 @@ struct Lanes {
         return F(_mm256_blendv_ps(_mm256_cvtph_ps(h), _mm256_castsi256_ps(exact), _mm256_castsi256_ps(nan)));
     }
     static void store(float* dst, F x) { _mm256_storeu_ps(dst, x.v); }
+    static void store(bf16_t* dst, F x) { _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), to_bf16(x)); }
+    static void store(f16_t* dst, F x) { _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), to_f16(x)); }
     static void store_applied(float* dst, Mask applied, F x) {
         _mm256_storeu_ps(dst, _mm256_blendv_ps(_mm256_loadu_ps(dst), x.v, applied.v));
     }
@@ -138,6 +142,7 @@ struct Lanes {
 
     static int count(Mask m) { return __builtin_popcount(static_cast<unsigned>(_mm256_movemask_ps(m.v))); }
     static Mask all() { return Mask{_mm256_castsi256_ps(_mm256_set1_epi32(-1))}; }
+    static bool all_set(Mask m) { return _mm256_movemask_ps(m.v) == 0xFF; }
     static Mask first_lanes(int n) {
         const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         return Mask{_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane))};
@@ -163,12 +168,12 @@ struct Lanes {
             for (int i = 0; i < n; i += kWidth) _mm256_storeu_ps(out + i, _mm256_setzero_ps());
             return;
         }
-        const int32_t* values = reinterpret_cast<const int32_t*>(q.values);
-        const __m256 scale = _mm256_set1_ps(absmax);
-        for (int i = 0; i < n; i += kWidth) {
-            const __m256 v = _mm256_castsi256_ps(lookup_bytes(values, codes + i));
-            _mm256_storeu_ps(out + i, _mm256_mul_ps(v, scale));
-        }
+        for (int i = 0; i < n; i += kWidth) store(out + i, dequantize(q, codes + i, F(absmax)));
+    }
+    // map[codes[k]] * absmax for the 8 lanes, absmax != 0.
+    static F dequantize(const QuantTables& q, const uint8_t* codes, F absmax) {
+        const __m256i v = lookup_bytes(reinterpret_cast<const int32_t*>(q.values), codes);
+        return F(_mm256_mul_ps(_mm256_castsi256_ps(v), absmax.v));
     }
 
     // codes[i] = quantize_value(q, s[i], scale) for n (a multiple of 8) values of one block (|s| <= absmax

@@ -92,12 +92,15 @@ struct Lanes {
         return F(_mm512_mask_mov_ps(_mm512_cvtph_ps(h), nan, _mm512_castsi512_ps(exact)));
     }
     static void store(float* dst, F x) { _mm512_storeu_ps(dst, x.v); }
+    static void store(bf16_t* dst, F x) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), to_bf16(x)); }
+    static void store(f16_t* dst, F x) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), to_f16(x)); }
     static void store_applied(float* dst, Mask applied, F x) { _mm512_mask_storeu_ps(dst, applied.m, x.v); }
     static void store_applied(bf16_t* dst, Mask applied, F x) { _mm256_mask_storeu_epi16(dst, applied.m, to_bf16(x)); }
     static void store_applied(f16_t* dst, Mask applied, F x) { _mm256_mask_storeu_epi16(dst, applied.m, to_f16(x)); }
 
     static int count(Mask m) { return __builtin_popcount(static_cast<unsigned>(m.m)); }
     static Mask all() { return Mask{static_cast<__mmask16>(0xFFFF)}; }
+    static bool all_set(Mask m) { return m.m == 0xFFFF; }
     static Mask first_lanes(int n) { return Mask{static_cast<__mmask16>((1u << n) - 1u)}; }
     static Mask not_finite(F x) { return Mask{static_cast<__mmask16>(~is_finite_bits(x).m)}; }
     static F keep(Mask m, F x) { return F(_mm512_maskz_mov_ps(m.m, x.v)); }
@@ -116,11 +119,12 @@ struct Lanes {
             for (int i = 0; i < n; i += kWidth) _mm512_storeu_ps(out + i, _mm512_setzero_ps());
             return;
         }
-        const __m512 scale = _mm512_set1_ps(absmax);
-        for (int i = 0; i < n; i += kWidth) {
-            const __m512i index = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + i)));
-            _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_i32gather_ps(index, q.values, 4), scale));
-        }
+        for (int i = 0; i < n; i += kWidth) store(out + i, dequantize(q, codes + i, F(absmax)));
+    }
+    // map[codes[k]] * absmax for the 16 lanes, absmax != 0.
+    static F dequantize(const QuantTables& q, const uint8_t* codes, F absmax) {
+        const __m512i index = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
+        return F(_mm512_mul_ps(_mm512_i32gather_ps(index, q.values, 4), absmax.v));
     }
 
     static void quantize_block(const QuantTables& q, const SelectTable* table, const float* s, int n,

@@ -23,7 +23,10 @@ struct Lanes {
     static F load(const T* src) {
         return load_elem(*src);
     }
-    static void store(float* dst, F x) { *dst = x; }
+    template <class T>
+    static void store(T* dst, F x) {
+        *dst = store_elem<T>(x);
+    }
     // dst = to_T(x) where `applied`; elsewhere dst keeps its bits.
     template <class T>
     static void store_applied(T* dst, Mask applied, F x) {
@@ -31,6 +34,7 @@ struct Lanes {
     }
     static int count(Mask m) { return m ? 1 : 0; }
     static Mask all() { return true; }
+    static bool all_set(Mask m) { return m; }
     static Mask first_lanes(int n) { return n > 0; }
     static Mask not_finite(F x) { return !is_finite_bits(x); }
     static F keep(Mask m, F x) { return m ? x : 0.0f; }
@@ -38,8 +42,9 @@ struct Lanes {
     static float lanes_absmax(F running) { return running; }
 
     static void dequantize_block(const QuantTables& q, const uint8_t* codes, int n, float absmax, float* out) {
-        for (int i = 0; i < n; ++i) out[i] = dequantize(q, codes[i], absmax);
+        for (int i = 0; i < n; ++i) out[i] = bnb::dequantize(q, codes[i], absmax);
     }
+    static F dequantize(const QuantTables& q, const uint8_t* codes, F absmax) { return bnb::dequantize(q, *codes, absmax); }
     static void quantize_block(const QuantTables& q, const SelectTable*, const float* s, int n, const BlockScale& scale,
                                uint8_t* codes) {
         for (int i = 0; i < n; ++i) codes[i] = quantize_value(q, s[i], scale);
