@@ -186,7 +186,7 @@ struct BlockKernel {
             for (int j = 0; j < kSlots; ++j) {
                 if (kUpdate) L::store(state_of[j] + i, s[j]);
                 // Only 8-bit states are scaled by an absmax (block-wise here, tensor-wise in the pre-pass).
-                if (is_8bit) running[j] = L::running_absmax(running[j], kTail ? L::keep(real, s[j]) : s[j]);
+                if (kFused || is_8bit) running[j] = L::running_absmax(running[j], kTail ? L::keep(real, s[j]) : s[j]);
             }
         };
         const int full = len / kWidth * kWidth;
