@@ -12,7 +12,8 @@
 // Note [all lanes applied]: step_lanes() runs the rule on every lane and then blends each lane's old
 // p and states back where the element is kept (non-finite gradient, or skip_zeros and a zero one). In
 // training almost every chunk applies all its lanes, and there the blends, the masked store and the
-// non-finite count are a third of the 32-bit step's instructions; such chunks run the rule directly.
+// non-finite count are about a quarter of the 32-bit step's instructions; such chunks run the rule
+// directly.
 // The lanes compute the same operations either way, so the bits are the same.
 #pragma once
 
@@ -108,8 +109,9 @@ struct BlockKernel {
         }
         // Where the lanes read and write each slot's fp32 values: the scratch block, except for the full
         // blocks of 32-bit states, which are updated in place (no copy in and out; the pre-pass only reads).
-        // The 8-bit codes of full blocks with a nonzero absmax are dequantized by the lanes as they read
-        // them (fused_codes); the other blocks' codes are dequantized into the scratch block first.
+        // The 8-bit codes of full blocks are dequantized by the lanes as they read them (fused_codes),
+        // unless a slot's absmax is 0 (dequantize() gives +0.0 there, where the lanes' multiply would give
+        // -0.0 for negative map entries); the other blocks' codes are dequantized into the scratch first.
         const auto absmax_of = [&](int j) {
             return v.mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? v.rows[j].absmax[block] : args.old_absmax[j];
         };
@@ -173,6 +175,7 @@ struct BlockKernel {
                     L::store(sc.p_sq + i, kTail ? L::keep(real, pv * pv) : pv * pv);
                     L::store(sc.u_sq + i, kTail ? L::keep(real, u * u) : u * u);
                 }
+                if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
             } else if (!kTail && L::all_set(applied_lanes(gv, skip_zeros))) {
                 // Note [all lanes applied]: the common chunk, without the blends that keep old values.
                 Rule::apply(pv, k.gs * gv, s, k);
@@ -182,7 +185,6 @@ struct BlockKernel {
                 if (kUpdate) L::store_applied(p + i, applied, pv);
                 if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
             }
-            if (Rule::kTrustRatio && kUpdate) nonfinite += L::count(L::not_finite(gv));
             for (int j = 0; j < kSlots; ++j) {
                 if (kUpdate) L::store(state_of[j] + i, s[j]);
                 // Only 8-bit states are scaled by an absmax (block-wise here, tensor-wise in the pre-pass).
