@@ -20,7 +20,6 @@ constexpr int64_t kMinBlocksPerThread = 32;
 // Pre-pass runs (256 blocks each) whose results are held at once; a step folds them window by window.
 constexpr int64_t kRunWindow = 512;
 
-
 // Fills the working fields of one ParamStep.
 void prepare(ParamStep& s, const KernelTable& table) {
     const RuleId id = rule_id_for(s.rule.algorithm->id, s.rule.stateful, s.rule.nesterov);

@@ -54,21 +54,20 @@ const SelectTable* select_table_for(const QuantTables& q) {
     // Static storage, so the tables are freed when the process exits or the library is unloaded with
     // dlclose() (a heap-allocated cache would leak 256 KB per map on every unload). The tables never move
     // (unique_ptr), so the pointers handed out stay valid until then; no optimizer can step afterwards.
-    static std::vector<CachedTable> cache_storage;
-    std::vector<CachedTable>* const cache = &cache_storage;
+    static std::vector<CachedTable> cache;
     std::lock_guard<std::mutex> lock(mutex);
-    for (const CachedTable& c : *cache) {
+    for (const CachedTable& c : cache) {
         if (c.is_signed == q.is_signed && std::memcmp(c.values, q.values, sizeof c.values) == 0) return c.table.get();
     }
-    if (cache->size() >= kMaxCachedMaps) return nullptr;
+    if (cache.size() >= kMaxCachedMaps) return nullptr;
     try {
         CachedTable fresh;
         std::memcpy(fresh.values, q.values, sizeof fresh.values);
         fresh.is_signed = q.is_signed;
         fresh.table.reset(new SelectTable);
         if (!build(q, fresh.table.get())) fresh.table.reset();
-        cache->push_back(std::move(fresh));
-        return cache->back().table.get();
+        cache.push_back(std::move(fresh));
+        return cache.back().table.get();
     } catch (const std::bad_alloc&) {
         return nullptr;
     }
