@@ -37,9 +37,11 @@
 // inline would be emitted there with AVX code, and the linker may keep that copy for every caller. The
 // kernels' entry points are therefore flattened (everything they call is inlined into them), and a test
 // (check_isa_objects.cmake) checks that those units define no shared weak symbols.
-#if defined(__GNUC__)
+// A unit compiled without ISA flags may define BNB_KERNEL_ENTRY empty first (the emulated AVX-512 test
+// kernels, whose flattened entry points take minutes to compile).
+#if !defined(BNB_KERNEL_ENTRY) && defined(__GNUC__)
 #define BNB_KERNEL_ENTRY __attribute__((flatten))
-#else
+#elif !defined(BNB_KERNEL_ENTRY)
 #define BNB_KERNEL_ENTRY
 #endif
 
@@ -119,7 +121,7 @@ struct BlockKernel {
         for (int j = 0; j < kSlots; ++j) fused = fused && absmax_of(j) != 0.0f;
         float* state_of[kStates];
         const uint8_t* fused_codes[kStates] = {};
-        F fused_absmax[kStates];
+        F fused_absmax[kStates] = {};  // read only where set (fused); zeroed for -Wmaybe-uninitialized
         for (int j = 0; j < kSlots; ++j) {
             float* state = sc.state[j];
             state_of[j] = state;

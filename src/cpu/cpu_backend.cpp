@@ -1,6 +1,7 @@
 #include "cpu_backend.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/clipping.hpp"
 #include "core/tree_accumulator.hpp"
@@ -152,7 +153,11 @@ void run_pre_passes(ParamStep* steps, size_t count, int threads) {
     }
 }
 
+std::atomic<const KernelTable*> g_kernels_override{nullptr};
+
 }  // namespace
+
+void set_kernels_for_testing(const KernelTable* table) { g_kernels_override.store(table, std::memory_order_relaxed); }
 
 const KernelTable& kernels_for(Isa isa) {
     switch (isa) {
@@ -167,7 +172,8 @@ const KernelTable& kernels_for(Isa isa) {
 }
 
 void step_params(ParamStep* steps, size_t count, int32_t num_threads) {
-    const KernelTable& table = kernels_for(active_isa());
+    const KernelTable* forced = g_kernels_override.load(std::memory_order_relaxed);
+    const KernelTable& table = forced != nullptr ? *forced : kernels_for(active_isa());
     int64_t total = 0;
     for (size_t i = 0; i < count; ++i) {
         prepare(steps[i], table);

@@ -63,6 +63,11 @@ struct KernelTable {
 // The table of `isa`, which must be available (isa_available()).
 const KernelTable& kernels_for(Isa isa);
 
+// Tests only: every following step runs `table` instead of kernels_for(active_isa()); nullptr returns
+// to the normal choice. It lets a test run lanes this machine cannot execute on emulated instructions
+// (tests/c/avx512_emulated_kernels.cpp). The table must outlive the steps that use it.
+void set_kernels_for_testing(const KernelTable* table);
+
 extern const KernelTable kScalarKernels;
 #if defined(BNB_HAVE_AVX2_KERNELS)
 extern const KernelTable kAvx2Kernels;

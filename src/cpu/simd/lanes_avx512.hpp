@@ -2,9 +2,17 @@
 // stores, gathers for the table lookups. Included only by kernels_avx512.cpp (compiled with -mavx512f
 // -mavx512bw -mavx512dq -mavx512vl; -ffp-contract=off keeps multiplies and adds separate, and no FMA
 // intrinsic is used). Each operation is the IEEE operation the float rule performs, lane by lane.
+// A test also compiles these lanes on SIMDe's portable AVX-512 (BNB_AVX512_LANES_EMULATED,
+// tests/c/avx512_emulated_kernels.cpp), so their logic is checked on machines without AVX-512; that
+// build names its namespace avx512_emulated, so its instantiations never clash with the real ones.
 #pragma once
 
+#if defined(BNB_AVX512_LANES_EMULATED)
+#define BNB_AVX512_LANES_NAMESPACE avx512_emulated  // the includer brings the emulated intrinsics
+#else
 #include <immintrin.h>
+#define BNB_AVX512_LANES_NAMESPACE avx512
+#endif
 
 #include <cstdint>
 #include <cstring>
@@ -15,7 +23,7 @@
 
 namespace bnb {
 namespace cpu {
-namespace avx512 {
+namespace BNB_AVX512_LANES_NAMESPACE {
 
 struct F {
     __m512 v;
@@ -72,8 +80,8 @@ inline __m256i to_f16(F x) {
 
 struct Lanes {
     static constexpr int kWidth = 16;
-    using F = avx512::F;
-    using Mask = avx512::Mask;
+    using F = BNB_AVX512_LANES_NAMESPACE::F;
+    using Mask = BNB_AVX512_LANES_NAMESPACE::Mask;
 
     static F load(const float* src) { return F(_mm512_loadu_ps(src)); }
     static F load(const bf16_t* src) {
@@ -151,6 +159,6 @@ struct Lanes {
     }
 };
 
-}  // namespace avx512
+}  // namespace BNB_AVX512_LANES_NAMESPACE
 }  // namespace cpu
 }  // namespace bnb
