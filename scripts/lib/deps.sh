@@ -25,11 +25,13 @@ ensure_packages() {
 # The packages every build needs (the library, OpenBLAS for the C++ trainer's GEMMs, and SWIG with
 # Python's headers for the bnb8 package); the main job's (PyTorch, a plot, a progress bar, and the
 # OpenBLAS runtime, which Debian's PyTorch then uses through the libblas.so.3 alternative: 20x faster
-# than the reference BLAS); and those the tests add (pytest, the Java and C# toolchains).
+# than the reference BLAS); and those the tests add (pytest, the Java and C# toolchains, and SIMDe for
+# the emulated AVX-512 path).
 BNB_BUILD_PACKAGES=(cmake g++ make pkg-config libcmocka-dev nlohmann-json3-dev libxxhash-dev libopenblas-dev swig
                     python3-dev)
 BNB_DEMO_PACKAGES=(python3-torch python3-numpy python3-matplotlib python3-tqdm libopenblas0-pthread)
-BNB_TEST_PACKAGES=("${BNB_DEMO_PACKAGES[@]}" python3-pytest default-jdk-headless junit4 mono-mcs mono-runtime)
+BNB_TEST_PACKAGES=("${BNB_DEMO_PACKAGES[@]}" python3-pytest default-jdk-headless junit4 mono-mcs mono-runtime
+                   libsimde-dev)
 
 # Configure and build into $1 (extra CMake arguments follow); BNB_BUILD_TARGET limits the build to
 # one target.

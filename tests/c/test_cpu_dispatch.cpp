@@ -4,7 +4,8 @@
 //    +-0, subnormal and huge gradients, -0.0 and subnormal parameters, all-zero and all-subnormal blocks
 //    (zero blocks), an Inf absmax, and states landing exactly on midpoints: the parameters, the
 //    checkpoint bytes (every state byte, absmax, clipping history, counter) and the reported counts and
-//    norms are identical for every instruction set the machine has and 1, 2, 3 and 7 threads;
+//    norms are identical for every instruction set the machine has, and the AVX-512 lanes on emulated
+//    instructions (c/emulated/; every machine), and 1, 2, 3 and 7 threads;
 //  - the vector code selection equals quantize_value() for all 2^32 float bit patterns but +-Inf (which
 //    the lanes never see: Note [lane select table]), for both maps;
 //  - the thread count's resolution (config, BNB8_NUM_THREADS, the CPU count), and the path BNB8_CPU_ISA
@@ -33,6 +34,9 @@ extern "C" {
 #include "cpu/select_table.hpp"
 #include "cpu/thread_pool.hpp"
 #include "rules/convert.hpp"
+#if defined(BNB_TEST_AVX512_EMULATED)
+#include "emulated/avx512_emulated_kernels.hpp"
+#endif
 
 namespace {
 
@@ -43,19 +47,49 @@ const int kThreadCounts[] = {1, 2, 3, 7};
 const int64_t kSizes[] = {1, 7, 256, 300, 4100, 70001};
 constexpr int kSteps = 3;
 
-std::vector<Isa> available_isas() {
-    std::vector<Isa> out;
+// A CPU path a step can take: the kernels of an instruction set this machine runs, or the AVX-512
+// kernels on emulated intrinsics, which run on any machine.
+struct Path {
+    std::string name;
+    Isa isa;
+    const bnb::cpu::KernelTable* emulated;  // nullptr: the ISA's own kernels
+};
+
+// The scalar path first.
+std::vector<Path> paths_here() {
+    std::vector<Path> out;
     for (Isa isa : kIsas) {
-        if (bnb::cpu::isa_available(isa)) out.push_back(isa);
+        if (bnb::cpu::isa_available(isa)) out.push_back(Path{bnb::cpu::isa_name(isa), isa, nullptr});
     }
+#if defined(BNB_TEST_AVX512_EMULATED)
+    out.push_back(Path{"avx512-emulated", Isa::kScalar, &bnb_test::avx512_emulated_kernels()});
+#endif
     return out;
+}
+
+void use_path(const Path& path) {
+    assert_true(bnb::cpu::set_isa_for_testing(path.isa));
+    bnb::cpu::set_kernels_for_testing(path.emulated);
+}
+
+void use_normal_path() {
+    bnb::cpu::clear_isa_for_testing();
+    bnb::cpu::set_kernels_for_testing(nullptr);
+}
+
+const bnb::cpu::KernelTable& kernels_of(const Path& path) {
+    return path.emulated != nullptr ? *path.emulated : bnb::cpu::kernels_for(path.isa);
 }
 
 void paths_report(void**) {
     std::string ran, missing;
+    for (const Path& path : paths_here()) ran += " " + path.name;
     for (Isa isa : kIsas) {
-        (bnb::cpu::isa_available(isa) ? ran : missing) += std::string(" ") + bnb::cpu::isa_name(isa);
+        if (!bnb::cpu::isa_available(isa)) missing += std::string(" ") + bnb::cpu::isa_name(isa);
     }
+#if !defined(BNB_TEST_AVX512_EMULATED)
+    missing += " avx512-emulated (built without SIMDe)";
+#endif
     std::printf("[ INFO     ] CPU paths compared:%s; not run here (machine or build lacks them):%s\n", ran.c_str(),
                 missing.empty() ? " none" : missing.c_str());
     assert_true(bnb::cpu::isa_available(Isa::kScalar));
@@ -243,23 +277,23 @@ const char* dtype_name(bnb_dtype dtype) {
 
 // Every mode and dtype of one case: the scalar path on one thread is the reference.
 void compare_paths(const Case& c) {
-    const std::vector<Isa> isas = available_isas();
+    const std::vector<Path> paths = paths_here();
     int compared = 0;
     for (const Mode& m : kModes) {
         for (bnb_dtype dtype : kDtypes) {
-            assert_true(bnb::cpu::set_isa_for_testing(Isa::kScalar));
+            use_path(paths.front());
             const std::vector<uint8_t> reference = run(c, m, dtype, 1);
-            for (Isa isa : isas) {
-                assert_true(bnb::cpu::set_isa_for_testing(isa));
+            for (const Path& path : paths) {
+                use_path(path);
                 for (int threads : kThreadCounts) {
-                    if (isa == Isa::kScalar && threads == 1) continue;
+                    if (&path == &paths.front() && threads == 1) continue;
                     const std::vector<uint8_t> got = run(c, m, dtype, threads);
                     size_t first = 0;
                     while (first < got.size() && first < reference.size() && got[first] == reference[first]) ++first;
                     if (got.size() != reference.size() || first != got.size()) {
-                        bnb::cpu::clear_isa_for_testing();
+                        use_normal_path();
                         fail_msg("%s, %s, %s: path %s with %d threads differs from scalar/1 thread at byte %zu of %zu",
-                                 c.name, m.name, dtype_name(dtype), bnb::cpu::isa_name(isa), threads, first,
+                                 c.name, m.name, dtype_name(dtype), path.name.c_str(), threads, first,
                                  reference.size());
                     }
                     ++compared;
@@ -267,7 +301,7 @@ void compare_paths(const Case& c) {
             }
         }
     }
-    bnb::cpu::clear_isa_for_testing();
+    use_normal_path();
     std::printf("[ INFO     ] %s: %d runs equal to the scalar path on 1 thread, bit for bit\n", c.name, compared);
 }
 
@@ -284,10 +318,10 @@ void select_all_floats(bnb_qmap_kind kind) {
     assert_non_null(table);  // the built-in maps have an exact table
     std::vector<const bnb::cpu::KernelTable*> paths;
     std::string names;
-    for (Isa isa : available_isas()) {
-        if (isa == Isa::kScalar) continue;
-        paths.push_back(&bnb::cpu::kernels_for(isa));
-        names += std::string(" ") + bnb::cpu::isa_name(isa);
+    for (const Path& path : paths_here()) {
+        if (path.isa == Isa::kScalar && path.emulated == nullptr) continue;
+        paths.push_back(&kernels_of(path));
+        names += " " + path.name;
     }
     const bnb::BlockScale unit{1.0f, 1.0f, false};
     constexpr int kWorkers = 2;
