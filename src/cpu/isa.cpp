@@ -1,6 +1,5 @@
 #include "isa.hpp"
 
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -60,9 +59,6 @@ Isa env_cap() {
 
 Isa lower(Isa a, Isa b) { return static_cast<int>(a) < static_cast<int>(b) ? a : b; }
 
-constexpr int kNoOverride = -1;
-std::atomic<int> g_override{kNoOverride};
-
 }  // namespace
 
 const char* isa_name(Isa isa) {
@@ -86,19 +82,9 @@ Isa detected_isa() {
 bool isa_available(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(detected_isa()); }
 
 Isa active_isa() {
-    const int forced = g_override.load(std::memory_order_relaxed);
-    if (forced != kNoOverride) return static_cast<Isa>(forced);
     static const Isa chosen = lower(detected_isa(), env_cap());
     return chosen;
 }
-
-bool set_isa_for_testing(Isa isa) {
-    if (!isa_available(isa)) return false;
-    g_override.store(static_cast<int>(isa), std::memory_order_relaxed);
-    return true;
-}
-
-void clear_isa_for_testing() { g_override.store(kNoOverride, std::memory_order_relaxed); }
 
 }  // namespace cpu
 }  // namespace bnb

@@ -4,7 +4,8 @@
 //   - BNB8_CPU_ISA (read at the first step): scalar, avx2 or avx512 caps the choice (for comparisons
 //     and for working around a broken CPU); an unknown value or a path the machine lacks gives the best
 //     supported path below it;
-//   - tests force a path with set_isa_for_testing().
+//   - tests run any available path's kernel table, or one of their own, through
+//     set_kernels_for_testing() (kernel_table.hpp).
 #pragma once
 
 namespace bnb {
@@ -20,13 +21,8 @@ Isa detected_isa();
 // Whether this build and machine can run `isa`.
 bool isa_available(Isa isa);
 
-// The path a step uses now: the test override if set, else detected_isa() capped by BNB8_CPU_ISA.
+// The path steps use: detected_isa() capped by BNB8_CPU_ISA.
 Isa active_isa();
-
-// Forces `isa` for every following step in the process and returns true, or returns false and changes
-// nothing when `isa` is not available. clear_isa_for_testing() returns to the normal choice.
-bool set_isa_for_testing(Isa isa);
-void clear_isa_for_testing();
 
 }  // namespace cpu
 }  // namespace bnb

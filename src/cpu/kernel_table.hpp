@@ -64,8 +64,8 @@ struct KernelTable {
 const KernelTable& kernels_for(Isa isa);
 
 // Tests only: every following step runs `table` instead of kernels_for(active_isa()); nullptr returns
-// to the normal choice. It lets a test run lanes this machine cannot execute on emulated instructions
-// (tests/c/avx512_emulated_kernels.cpp). The table must outlive the steps that use it.
+// to the normal choice. A test passes kernels_for() of each available ISA, or lanes this machine cannot
+// execute compiled on emulated instructions (tests/c/emulated/). The table must outlive those steps.
 void set_kernels_for_testing(const KernelTable* table);
 
 extern const KernelTable kScalarKernels;

@@ -51,34 +51,19 @@ constexpr int kSteps = 3;
 // kernels on emulated intrinsics, which run on any machine.
 struct Path {
     std::string name;
-    Isa isa;
-    const bnb::cpu::KernelTable* emulated;  // nullptr: the ISA's own kernels
+    const bnb::cpu::KernelTable* kernels;
 };
 
 // The scalar path first.
 std::vector<Path> paths_here() {
     std::vector<Path> out;
     for (Isa isa : kIsas) {
-        if (bnb::cpu::isa_available(isa)) out.push_back(Path{bnb::cpu::isa_name(isa), isa, nullptr});
+        if (bnb::cpu::isa_available(isa)) out.push_back(Path{bnb::cpu::isa_name(isa), &bnb::cpu::kernels_for(isa)});
     }
 #if defined(BNB_TEST_AVX512_EMULATED)
-    out.push_back(Path{"avx512-emulated", Isa::kScalar, &bnb_test::avx512_emulated_kernels()});
+    out.push_back(Path{"avx512-emulated", &bnb_test::avx512_emulated_kernels()});
 #endif
     return out;
-}
-
-void use_path(const Path& path) {
-    assert_true(bnb::cpu::set_isa_for_testing(path.isa));
-    bnb::cpu::set_kernels_for_testing(path.emulated);
-}
-
-void use_normal_path() {
-    bnb::cpu::clear_isa_for_testing();
-    bnb::cpu::set_kernels_for_testing(nullptr);
-}
-
-const bnb::cpu::KernelTable& kernels_of(const Path& path) {
-    return path.emulated != nullptr ? *path.emulated : bnb::cpu::kernels_for(path.isa);
 }
 
 void paths_report(void**) {
@@ -281,17 +266,17 @@ void compare_paths(const Case& c) {
     int compared = 0;
     for (const Mode& m : kModes) {
         for (bnb_dtype dtype : kDtypes) {
-            use_path(paths.front());
+            bnb::cpu::set_kernels_for_testing(paths.front().kernels);
             const std::vector<uint8_t> reference = run(c, m, dtype, 1);
             for (const Path& path : paths) {
-                use_path(path);
+                bnb::cpu::set_kernels_for_testing(path.kernels);
                 for (int threads : kThreadCounts) {
                     if (&path == &paths.front() && threads == 1) continue;
                     const std::vector<uint8_t> got = run(c, m, dtype, threads);
                     size_t first = 0;
                     while (first < got.size() && first < reference.size() && got[first] == reference[first]) ++first;
                     if (got.size() != reference.size() || first != got.size()) {
-                        use_normal_path();
+                        bnb::cpu::set_kernels_for_testing(nullptr);
                         fail_msg("%s, %s, %s: path %s with %d threads differs from scalar/1 thread at byte %zu of %zu",
                                  c.name, m.name, dtype_name(dtype), path.name.c_str(), threads, first,
                                  reference.size());
@@ -301,7 +286,7 @@ void compare_paths(const Case& c) {
             }
         }
     }
-    use_normal_path();
+    bnb::cpu::set_kernels_for_testing(nullptr);
     std::printf("[ INFO     ] %s: %d runs equal to the scalar path on 1 thread, bit for bit\n", c.name, compared);
 }
 
@@ -318,10 +303,10 @@ void select_all_floats(bnb_qmap_kind kind) {
     assert_non_null(table);  // the built-in maps have an exact table
     std::vector<const bnb::cpu::KernelTable*> paths;
     std::string names;
-    for (const Path& path : paths_here()) {
-        if (path.isa == Isa::kScalar && path.emulated == nullptr) continue;
-        paths.push_back(&kernels_of(path));
-        names += " " + path.name;
+    const std::vector<Path> here = paths_here();
+    for (size_t i = 1; i < here.size(); ++i) {  // every path but the scalar one
+        paths.push_back(here[i].kernels);
+        names += " " + here[i].name;
     }
     const bnb::BlockScale unit{1.0f, 1.0f, false};
     constexpr int kWorkers = 2;
@@ -388,7 +373,6 @@ void isa_env_cap(void**) {
     Isa expected = bnb::cpu::detected_isa();
     if (value != nullptr && std::strcmp(value, "scalar") == 0) expected = Isa::kScalar;
     if (value != nullptr && std::strcmp(value, "avx2") == 0 && expected == Isa::kAvx512) expected = Isa::kAvx2;
-    bnb::cpu::clear_isa_for_testing();
     const Isa active = bnb::cpu::active_isa();
     std::printf("[ INFO     ] BNB8_CPU_ISA=%s, detected %s: steps take the %s path\n", value ? value : "(unset)",
                 bnb::cpu::isa_name(bnb::cpu::detected_isa()), bnb::cpu::isa_name(active));

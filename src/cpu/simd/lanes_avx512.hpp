@@ -3,7 +3,7 @@
 // -mavx512bw -mavx512dq -mavx512vl; -ffp-contract=off keeps multiplies and adds separate, and no FMA
 // intrinsic is used). Each operation is the IEEE operation the float rule performs, lane by lane.
 // A test also compiles these lanes on SIMDe's portable AVX-512 (BNB_AVX512_LANES_EMULATED,
-// tests/c/avx512_emulated_kernels.cpp), so their logic is checked on machines without AVX-512; that
+// tests/c/emulated/), so their logic is checked on machines without AVX-512; that
 // build names its namespace avx512_emulated, so its instantiations never clash with the real ones.
 #pragma once
 

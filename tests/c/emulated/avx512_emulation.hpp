@@ -2,8 +2,7 @@
 // under the Intel names, plus the few intrinsics that SIMDe 0.7.4 lacks and the AVX-512 lanes use,
 // written here lane by lane after Intel's definitions. Include before cpu/simd/lanes_avx512.hpp with
 // BNB_AVX512_LANES_EMULATED defined. A newer SIMDe that provides one of the missing intrinsics wins:
-// each fill-in is defined only when the Intel name is not yet a macro. (Built with -mavx512f, SIMDe
-// passes the real instructions through and the fill-ins still compute the same lanes.)
+// each fill-in is defined only when the Intel name is not yet a macro.
 #pragma once
 
 #if !defined(SIMDE_ENABLE_NATIVE_ALIASES)
