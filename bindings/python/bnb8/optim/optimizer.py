@@ -24,8 +24,8 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from . import interop, native
-from ._library import HPARAMS, OPTIONS, Optimizer as _NativeOptimizer, UnsupportedError
+from .. import interop, native
+from .._library import HPARAMS, OPTIONS, Optimizer as _NativeOptimizer, UnsupportedError
 
 __all__ = ["GlobalOptimManager", "Optimizer1State", "Optimizer2State", "Optimizer8bit", "UnsupportedError"]
 
