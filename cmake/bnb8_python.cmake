@@ -24,7 +24,9 @@ set_target_properties(bnb8_python PROPERTIES
 bnb_target_sanitizers(bnb8_python)
 
 # The pure-Python modules of the package, copied beside the generated ones.
-set(BNB_PYTHON_SOURCES __init__.py functional.py interop.py _library.py optim/__init__.py optim/optimizer.py)
+set(BNB_PYTHON_SOURCES __init__.py functional.py interop.py _library.py nn.py
+  optim/__init__.py optim/optimizer.py optim/_classes.py optim/adam.py optim/adamw.py optim/ademamix.py
+  optim/lamb.py optim/lars.py optim/lion.py optim/rmsprop.py optim/sgd.py optim/adagrad.py)
 foreach(file ${BNB_PYTHON_SOURCES})
   configure_file(${PROJECT_SOURCE_DIR}/bindings/python/bnb8/${file} ${BNB_PYTHON_PACKAGE_DIR}/${file} COPYONLY)
 endforeach()

@@ -45,7 +45,9 @@ def set_grads(params, step, scale=0.01):
 
 TORCH_CASES = [
     ("Adam", dict(lr=1e-3, weight_decay=0.0), torch.optim.Adam, {}),
-    ("Adam", dict(lr=1e-3, weight_decay=0.1), torch.optim.Adam, {}),
+    # bnb8.optim.Adam decays decoupled as bitsandbytes does; decoupled_weight_decay=False is torch's L2
+    ("Adam", dict(lr=1e-3, weight_decay=0.1), torch.optim.Adam, dict(decoupled_weight_decay=False)),
+    ("Adam", dict(lr=1e-3, weight_decay=0.1), torch.optim.AdamW, {}),
     ("AdamW", dict(lr=1e-3, weight_decay=0.1), torch.optim.AdamW, {}),
     ("SGD", dict(lr=1e-2, momentum=0.9), torch.optim.SGD, {}),
     ("SGD", dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=1e-2), torch.optim.SGD, {}),
@@ -72,10 +74,10 @@ def assert_close_trajectory(ours, theirs, ours_opt, theirs_opt, name):
             torch.testing.assert_close(state[ours_key], reference, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name,kwargs,torch_cls,_", TORCH_CASES)
-def test_32bit_trajectory_matches_torch(name, kwargs, torch_cls, _):
+@pytest.mark.parametrize("name,kwargs,torch_cls,ours_only", TORCH_CASES)
+def test_32bit_trajectory_matches_torch(name, kwargs, torch_cls, ours_only):
     ours, theirs = make_params(1), make_params(1)
-    ours_opt = getattr(optim, name)(ours, **kwargs)
+    ours_opt = getattr(optim, name)(ours, **kwargs, **ours_only)
     theirs_opt = torch_cls(theirs, **kwargs)
     for step in range(20):
         set_grads(ours, step)
@@ -201,7 +203,7 @@ def test_bad_arguments_raise_with_the_library_message():
     with pytest.raises(ValueError, match=r"lr = -1"):
         optim.AdamW8bit(make_params(4), lr=-1.0)
     with pytest.raises(ValueError, match=r"optim_bits"):
-        optim.Adam8bit(make_params(4), optim_bits=8)
+        optim.Adam8bit(make_params(4), optim_bits=32)  # an explicit optim_bits must be the class's own
     with pytest.raises(NotImplementedError, match="AMSGrad"):
         optim.Adam(make_params(4), amsgrad=True)
     with pytest.raises(ValueError, match="AMSGrad"):  # UnsupportedError is also a ValueError

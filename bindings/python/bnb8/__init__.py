@@ -4,6 +4,7 @@
 - `bnb8.optim`: drop-in replacements of bitsandbytes.optim (torch.optim.Optimizer subclasses: Adam8bit,
   AdamW8bit, SGD8bit, Lion8bit, LAMB8bit, LARS8bit, RMSprop8bit, Adagrad8bit, AdEMAMix8bit, their 32-bit,
   Paged and generic variants, GlobalOptimManager); needs torch.
+- `bnb8.nn`: Embedding and StableEmbedding (bitsandbytes.nn's, with 32-bit optimizer states); needs torch.
 - `bnb8.functional`: create_dynamic_map, quantize_blockwise, dequantize_blockwise (bitsandbytes' API).
 - `bnb8.native`: the SWIG module (OptimizerConfig, enumerations, the raw Optimizer).
 
@@ -23,8 +24,8 @@ __all__ = [
 
 
 def __getattr__(name):
-    # bnb8.optim and bnb8.functional import torch: loaded on first use, so numpy-only users never need it.
-    if name in ("optim", "functional", "interop"):
+    # bnb8.optim, bnb8.nn and bnb8.functional import torch: loaded on first use, so numpy-only users never need it.
+    if name in ("optim", "functional", "interop", "nn"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

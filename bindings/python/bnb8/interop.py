@@ -10,6 +10,9 @@ bitsandbytes' (saved with torch.save), so a bitsandbytes user migrates without l
     optimizer = bnb8.optim.AdamW8bit(model.parameters())
     optimizer.load_state_dict(state)                 # or bnb8.interop.load_bitsandbytes(optimizer, state)
 
+torch.optim's own checkpoints (Adam, AdamW, SGD, RMSprop, Adagrad) load the same way, and
+to_torch_optim(optimizer) writes one back (see "torch.optim's layout" below).
+
 This module converts one parameter's entry; bnb8.optim does the torch bookkeeping."""
 
 import numpy as np
@@ -22,7 +25,8 @@ QUANT_KEYS = frozenset(["qmap1", "qmap2", "max1", "max2", "new_max1", "new_max2"
                         "absmax1", "absmax2", "unorm_vec"])
 MARKER_KEY = "bnb8"  # top-level key of state dicts bnb8 wrote: their AdEMAMix absmax needs no remapping
 
-__all__ = ["MARKER_KEY", "QUANT_KEYS", "QUANT_STATE_KEY", "load_bitsandbytes", "nest", "to_bitsandbytes", "unnest"]
+__all__ = ["MARKER_KEY", "QUANT_KEYS", "QUANT_STATE_KEY", "load_bitsandbytes", "nest", "to_bitsandbytes",
+           "to_torch_optim", "unnest"]
 
 
 def nest(entry):
@@ -125,7 +129,7 @@ def import_param_state(handle, index, numel, entry, algorithm, from_bitsandbytes
     """Validates one parameter's state entry (flat or nested, tensors or arrays) and imports it into
     parameter `index` of the native optimizer. Nothing changes on failure."""
     entry = unnest(entry)
-    step = int(entry.get("step", 0))
+    step = checked_step(entry.get("step", 0), name)
     mode = _entry_mode(entry, name)
     keep = expected_mode(handle, index, numel)
     rows1 = 2 if algorithm == "ademamix" else 1
@@ -212,3 +216,178 @@ def auxiliary_state(handle, index, algorithm, to_tensor):
     if algorithm in ("lamb", "lars") and handle.get_param_setting(index, native.HPARAM_MAX_UNORM) > 0:
         out["unorm_vec"] = to_tensor(np.array([handle.param_info(index).update_sq_norm], np.float32))
     return out
+
+
+# ---- torch.optim's layout --------------------------------------------------------------------------
+# torch.optim.Adam/AdamW keep exp_avg and exp_avg_sq, SGD momentum_buffer (None without momentum),
+# RMSprop square_avg, Adagrad sum, each a float tensor shaped like the parameter, plus a step (a
+# tensor in torch >= 1.12, an int before). bnb8's state1/state2 are the same quantities (ALGORITHMS.md
+# §6: same formulas, same bias corrections), so they carry over directly; 8-bit optimizers quantize
+# them with the library's block-wise quantizer and maps (state1 signed, state2 unsigned).
+
+TORCH_STATE_KEYS = {"adam": ("exp_avg", "exp_avg_sq"), "adamw": ("exp_avg", "exp_avg_sq"),
+                    "sgd": ("momentum_buffer",), "rmsprop": ("square_avg",), "adagrad": ("sum",)}
+_TORCH_KEYS = frozenset(k for keys in TORCH_STATE_KEYS.values() for k in keys)
+
+
+def is_torch_optim_state(state_dict):
+    """Whether a state dict was written by a torch.optim optimizer (its per-parameter keys, or torch's
+    group keys without bitsandbytes' packed betas)."""
+    if MARKER_KEY in state_dict:
+        return False
+    if any(_TORCH_KEYS & set(entry) for entry in state_dict.get("state", {}).values()):
+        return True
+    return any("betas" not in group or "maximize" in group for group in state_dict.get("param_groups", []))
+
+
+def _unsupported(name, message):
+    from ._library import UnsupportedError
+
+    return UnsupportedError(f"{name}: {message}")
+
+
+def group_from_torch_optim(group, algorithm, name):
+    """A torch.optim param group as a bnb8.optim group (bitsandbytes' keys: betas packs momentum and
+    dampening, or alpha); torch options bnb8 does not implement raise UnsupportedError."""
+    if algorithm not in TORCH_STATE_KEYS:
+        raise ValueError(f"torch.optim has no {algorithm}; a torch.optim state dict loads into Adam, AdamW, SGD, "
+                         f"RMSprop and Adagrad optimizers")
+    for key, ok in (("amsgrad", False), ("maximize", False), ("centered", False), ("lr_decay", 0),
+                    ("initial_accumulator_value", 0)):
+        if group.get(key, ok) != ok:
+            raise _unsupported(name, f"{key} = {group[key]!r} is not supported by bnb8")
+    out = {"params": group["params"], "lr": group["lr"], "weight_decay": group.get("weight_decay", 0.0)}
+    if algorithm in ("adam", "adamw"):
+        out.update(betas=tuple(group["betas"]), eps=group["eps"])
+    elif algorithm == "sgd":
+        out.update(betas=(group.get("momentum", 0.0), group.get("dampening", 0.0)), eps=0.0)
+    elif algorithm == "rmsprop":
+        if group.get("momentum", 0) != 0:
+            raise _unsupported(name, f"momentum = {group['momentum']!r}: RMSprop momentum is not supported by bnb8")
+        out.update(betas=(group["alpha"], 0.0), eps=group["eps"])
+    else:
+        out.update(betas=(0.0, 0.0), eps=group["eps"])
+    return out
+
+
+def checked_step(value, name):
+    """A step counter from a checkpoint as an int: integral, finite, 0 <= step < 2**63 (the library
+    validates it further)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name}.step = {value!r} is not a number")
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value) or value != np.floor(value):
+            raise ValueError(f"{name}.step = {value!r} is not a whole number")
+        value = int(value)
+    value = int(value)
+    if value < 0 or value >= 2 ** 63:
+        raise ValueError(f"{name}.step = {value} is out of range (0 <= step < 2**63)")
+    return value
+
+
+def _quantized(values, signed, block_wise, name):
+    """(codes, scales, map) of fp32 `values` with the library's quantizer and built-in map."""
+    from . import functional
+
+    qmap = functional._builtin_map(signed)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} holds non-finite values")
+    numel = values.size
+    blocksize = 256 if block_wise else max(numel, 1)
+    codes = np.empty(numel, np.uint8)
+    scales = np.empty((numel + blocksize - 1) // blocksize, np.float32)
+    native.quantize_blockwise(qmap.ctypes.data, values.ctypes.data, numel, native.DTYPE_F32, blocksize,
+                              codes.ctypes.data, scales.ctypes.data)
+    return codes, scales, qmap
+
+
+def entry_from_torch_optim(handle, index, numel, entry, algorithm, name):
+    """A torch.optim per-parameter entry as bnb8's (state1/state2 as the optimizer keeps them: fp32, or
+    quantized for 8-bit states). An empty entry (never stepped) stays empty."""
+    if not entry:
+        return {"step": 0}
+    keys = TORCH_STATE_KEYS[algorithm]
+    foreign = sorted((_TORCH_KEYS - set(keys)) & set(entry))
+    if foreign:
+        raise ValueError(f"{name} holds {foreign}, states of another torch.optim algorithm; {algorithm} keeps "
+                         f"{list(keys)}")
+    step = checked_step(entry.get("step", 0), name)
+    out = {"step": step}
+    if step == 0:
+        return out
+    present = [k for k in keys if entry.get(k) is not None]
+    if not present:  # SGD without momentum: no buffer
+        return out
+    missing = [k for k in keys if entry.get(k) is None]
+    if missing:
+        raise ValueError(f"{name} lacks {missing} (torch.optim.{algorithm} keeps {list(keys)})")
+    mode = expected_mode(handle, index, numel)
+    for s, key in enumerate(keys, start=1):
+        values = _array(entry[key], f"{name}.{key}")
+        if values.dtype not in (np.float32, np.float64, np.float16):
+            raise ValueError(f"{name}.{key} has dtype {values.dtype}; a floating tensor is expected")
+        values = np.ascontiguousarray(values, np.float32).reshape(-1)
+        if values.size != numel:
+            raise ValueError(f"{name}.{key} has {values.size} elements; {numel} are expected")
+        if mode == native.STATE_MODE_32BIT:
+            out[f"state{s}"] = values
+            continue
+        codes, scales, qmap = _quantized(values, s == 1, mode == native.STATE_MODE_8BIT_BLOCKWISE, f"{name}.{key}")
+        out[f"state{s}"], out[f"qmap{s}"] = codes, qmap
+        out[f"absmax{s}" if mode == native.STATE_MODE_8BIT_BLOCKWISE else f"max{s}"] = scales
+    if handle.get_param_setting(index, native.OPTION_PERCENTILE_CLIPPING) < 100:
+        raise ValueError(f"{name}: torch.optim keeps no gradient-norm history, and percentile clipping is on for "
+                         f"this parameter")
+    return out
+
+
+def _torch_group(group, algorithm, decoupled):
+    """A bnb8.optim param group in torch.optim's keys for `algorithm`."""
+    betas = tuple(group["betas"])
+    out = {"lr": group["lr"], "weight_decay": group["weight_decay"]}
+    if algorithm in ("adam", "adamw"):
+        out.update(betas=betas[:2], eps=group["eps"], amsgrad=False, maximize=False)
+    elif algorithm == "sgd":
+        out.update(momentum=betas[0], dampening=betas[1], nesterov=bool(group.get("nesterov", False)),
+                   maximize=False)
+    elif algorithm == "rmsprop":
+        out.update(alpha=betas[0], eps=group["eps"], momentum=0, centered=False, maximize=False)
+    else:
+        out.update(eps=group["eps"], lr_decay=0, initial_accumulator_value=0, maximize=False)
+    out["params"] = group["params"]
+    del decoupled
+    return out
+
+
+def to_torch_optim(optimizer):
+    """The state dict of a bnb8.optim Adam, AdamW, SGD, RMSprop or Adagrad optimizer in torch.optim's
+    layout (fp32 states, dequantized from 8-bit ones; copies), for torch.optim.X.load_state_dict() or
+    torch.save(). Load it into torch.optim.AdamW when the bnb8 optimizer decays decoupled (AdamW, and
+    Adam with its default decoupled_weight_decay=True), into torch.optim.Adam when it applies L2."""
+    import torch
+
+    algorithm = optimizer.algorithm
+    if algorithm not in TORCH_STATE_KEYS:
+        raise ValueError(f"torch.optim has no {algorithm} optimizer")
+    optimizer._native.check_open("to_torch_optim()")
+    packed = torch.optim.Optimizer.state_dict(optimizer)  # param ids numbered as torch numbers them
+    groups = [_torch_group(g, algorithm, optimizer.native_algorithm == "adamw") for g in packed["param_groups"]]
+    state = {}
+    ids = (i for g in packed["param_groups"] for i in g["params"])
+    for saved_id, p in zip(ids, optimizer._params()):
+        index = optimizer._index.get(id(p))
+        if index is None:
+            continue
+        info = optimizer._native.param_info(index)
+        if info.step == 0:
+            continue
+        entry = {"step": torch.tensor(float(info.step))}
+        for s, key in enumerate(TORCH_STATE_KEYS[algorithm], start=1):
+            if s > info.num_states:
+                entry[key] = None  # SGD without momentum
+                continue
+            entry[key] = torch.from_numpy(optimizer._native.state(index, s)).reshape(p.shape).to(p.dtype)
+        state[saved_id] = entry
+    return {"state": state, "param_groups": groups}

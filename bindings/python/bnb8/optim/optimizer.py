@@ -1,33 +1,39 @@
-"""Drop-in replacements of bitsandbytes.optim: `torch.optim.Optimizer` subclasses whose states live in
-bnb8 (8-bit block-wise by default in the *8bit classes).
+"""bitsandbytes.optim.optimizer on bnb8: GlobalOptimManager and the base classes Optimizer8bit,
+Optimizer2State (Adam, AdamW, LAMB, AdEMAMix) and Optimizer1State (SGD/"momentum", LARS, RMSprop,
+Adagrad, Lion), with bitsandbytes' constructor signatures and its subclassing hooks:
 
-    import bnb8.optim as optim                     # instead of: import bitsandbytes.optim as optim
-    opt = optim.AdamW8bit(model.parameters(), lr=1e-3)
+- check_overrides(): once, before the first step or load (resolves register_module_override);
+- get_config(gindex, pindex, group): a parameter's settings (group values, optimizer options,
+  GlobalOptimManager overrides); what a subclass returns is what the library uses for that parameter;
+- init_state(group, p, gindex, pindex): registers p with the library before its first step (the
+  library allocates its states at that step);
+- update_step(group, p, gindex, pindex): queues p (its current data and gradient) for this step.
 
-Every class of bitsandbytes.optim exists with bitsandbytes' constructor signature and defaults (the
-generic classes with optim_bits, the *8bit and *32bit ones, the Paged ones), plus three keyword-only
-options bitsandbytes dropped or never exposed: percentile_clipping=100, block_wise=True,
-skip_zeros=False. Param groups, LR schedulers, zero_grad, state_dict/load_state_dict work as in torch;
-`optimizer.state[p]` holds bitsandbytes' keys (step, state1, state2, qmap1, qmap2, absmax1, absmax2)
-as tensors that view bnb8's own buffers; `state_dict()` is bitsandbytes' layout, and bitsandbytes'
-checkpoints load (see bnb8.interop). `GlobalOptimManager` overrides settings per parameter.
+Unlike bitsandbytes, the library updates all queued parameters in one call after the update_step
+loop, so code after super().update_step(...) runs before the parameter changes; a subclass that does
+not call super().update_step skips the parameter for that step.
 
-Differences from bitsandbytes, all deliberate (ALGORITHMS.md §12): options bnb8 does not implement
-(amsgrad, centered RMSprop, RMSprop momentum, Adagrad lr_decay, ...) raise `UnsupportedError`
-(both a NotImplementedError and a ValueError) instead of being ignored; Adam's weight decay is L2 as
-in torch.optim.Adam; unknown override keys raise."""
+Hyper-parameters are type-checked (a TypeError names the argument: lr="1e-3" is refused; bitsandbytes'
+string form of betas, "(0.9, 0.999)", is accepted as bitsandbytes does)."""
 
-import ast
-import inspect
+import numbers
 from collections import defaultdict
 
-import numpy as np
 import torch
 
 from .. import interop, native
 from .._library import HPARAMS, OPTIONS, Optimizer as _NativeOptimizer, UnsupportedError
 
-__all__ = ["GlobalOptimManager", "Optimizer1State", "Optimizer2State", "Optimizer8bit", "UnsupportedError"]
+__all__ = ["GlobalOptimManager", "MockArgs", "Optimizer1State", "Optimizer2State", "Optimizer8bit",
+           "UnsupportedError"]
+
+
+class MockArgs:
+    """bitsandbytes' argument object: the keys of a dict as attributes (the `args` parameter)."""
+
+    def __init__(self, initial_data):
+        for key, value in initial_data.items():
+            setattr(self, key, value)
 
 
 # ---- GlobalOptimManager ----------------------------------------------------------------------------
@@ -87,25 +93,66 @@ class GlobalOptimManager:
         self.module_weight_config_triple.append((module, param_name, dict(config)))
 
 
-# ---- the base class --------------------------------------------------------------------------------
+# ---- argument checks -------------------------------------------------------------------------------
+
+def real(name, value):
+    """`value` as a float if it is a real number (a one-element floating tensor counts): a string, a
+    bool or None raises a TypeError naming the argument instead of being converted."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype.is_floating_point:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def integer(name, value):
+    """`value` as an int if it is an integer (not a bool, not a float)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def flag(name, value):
+    """`value` as a bool if it is a bool (or the integers 0 and 1)."""
+    if isinstance(value, (bool, numbers.Integral)) and value in (0, 1):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+
+
+def betas_tuple(value, name="betas"):
+    """bitsandbytes accepts betas as a sequence of numbers or as the string '(b1, b2)' (argparse)."""
+    if isinstance(value, str):
+        try:
+            value = [float(b) for b in value.replace("(", "").replace(")", "").split(",") if b.strip()]
+        except ValueError:
+            raise TypeError(f"{name} = {value!r} is not a tuple of numbers") from None
+    if isinstance(value, (numbers.Number, torch.Tensor)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a tuple of numbers, got {type(value).__name__} {value!r}")
+    items = list(value)
+    return tuple(real(f"{name}[{i}]", b) for i, b in enumerate(items))
+
+
+# ---- bitsandbytes settings -> the library's --------------------------------------------------------
 
 _OPTION_KEYS = ("optim_bits", "min_8bit_size", "block_wise", "percentile_clipping", "skip_zeros")
+_INT_OPTIONS = ("optim_bits", "min_8bit_size", "percentile_clipping")
 _TWO_STATE = ("adam", "adamw", "lamb", "ademamix")
+ALIASES = {"momentum": "sgd"}  # bitsandbytes' name of SGD with momentum
+_CONFIG_KEYS = ("betas", "eps", "weight_decay", "lr", "alpha", "t_alpha", "t_beta3")
 
 
-def _betas(value):
-    """bitsandbytes accepts betas as a tuple or as the string '(b1, b2)'."""
-    if isinstance(value, str):
-        value = [float(b) for b in value.replace("(", "").replace(")", "").split(",") if b.strip()]
-    return tuple(float(b) for b in value)
+def canonical_name(optimizer_name):
+    if not isinstance(optimizer_name, str):
+        raise TypeError(f"optimizer_name must be a str, got {type(optimizer_name).__name__}")
+    return ALIASES.get(optimizer_name, optimizer_name)
 
 
 def _native_hparams(algorithm, settings):
     """The library's hyper-parameters of an algorithm from a bitsandbytes group dict (or override dict):
     `betas` packs other knobs for the 1-state algorithms (ALGORITHMS.md §10.1). Keys absent from
-    `settings` are left out."""
-    out = {key: settings[key] for key in ("lr", "weight_decay") if key in settings}
-    betas = _betas(settings["betas"]) if "betas" in settings else None
+    `settings` are left out; every value is type-checked under its own key."""
+    out = {key: real(key, settings[key]) for key in ("lr", "weight_decay") if key in settings}
+    betas = betas_tuple(settings["betas"]) if "betas" in settings else None
     if algorithm == "sgd":
         names = ("momentum", "dampening")
     elif algorithm == "lars":
@@ -127,64 +174,119 @@ def _native_hparams(algorithm, settings):
             raise ValueError(f"betas = {betas} needs {len(names)} values for {algorithm}")
         out.update(zip(names, betas))
     if algorithm not in ("sgd", "lars", "lion") and "eps" in settings:
-        out["eps"] = settings["eps"]
+        out["eps"] = real("eps", settings["eps"])
     if algorithm == "ademamix":
-        out.update({k: settings[k] for k in ("alpha",) if k in settings})
-        out.update({k: (settings[k] or 0) for k in ("t_alpha", "t_beta3") if k in settings})
+        out.update({k: real(k, settings[k]) for k in ("alpha",) if k in settings})
+        out.update({k: real(k, settings[k] or 0) for k in ("t_alpha", "t_beta3") if k in settings})
     if algorithm in ("lamb", "lars") and "max_unorm" in settings:
-        out["max_unorm"] = settings["max_unorm"]
-    return {k: float(v) for k, v in out.items()}
+        out["max_unorm"] = real("max_unorm", settings["max_unorm"])
+    return out
 
 
 def _override_values(algorithm, config):
-    """A GlobalOptimManager dict as {library key id: value}; unknown keys raise."""
+    """A settings dict (get_config's, GlobalOptimManager's) as {library key id: value}; unknown keys
+    raise."""
     known = {"lr", "betas", "eps", "weight_decay", "alpha", "t_alpha", "t_beta3", "max_unorm"} | set(_OPTION_KEYS)
     unknown = sorted(set(config) - known)
     if unknown:
-        raise ValueError(f"GlobalOptimManager override keys {unknown} are not settings of bnb8 (known: {sorted(known)})")
+        raise ValueError(f"override keys {unknown} are not settings of bnb8 (known: {sorted(known)})")
     out = {HPARAMS[k]: v for k, v in _native_hparams(algorithm, config).items()}
     if "max_unorm" in config and algorithm not in ("lamb", "lars"):
-        out[HPARAMS["max_unorm"]] = float(config["max_unorm"])  # the library rejects it with a clear message
-    out.update({OPTIONS[k]: float(config[k]) for k in _OPTION_KEYS if k in config})
+        out[HPARAMS["max_unorm"]] = real("max_unorm", config["max_unorm"])  # the library rejects it clearly
+    for k in _OPTION_KEYS:
+        if k in config:
+            out[OPTIONS[k]] = float(integer(k, config[k]) if k in _INT_OPTIONS else flag(k, config[k]))
     return out
 
 
 class Optimizer8bit(torch.optim.Optimizer):
     """The torch side of every bnb8.optim class: registers parameters with the library at their first
-    step, copies group hyper-parameters and per-parameter overrides into it before each step, binds the
+    step, copies group hyper-parameters and per-parameter settings into it before each step, binds the
     current parameter and gradient tensors, and exposes the library's state buffers as
-    `self.state[p]`. Subclasses only choose the algorithm and map their constructor arguments."""
+    `self.state[p]`. Build it through Optimizer2State or Optimizer1State (they choose the algorithm)."""
 
     _FSDP_WRAPPED_QUANT_STATE_KEY = interop.QUANT_STATE_KEY
 
-    def __init__(self, params, defaults, optim_bits=32, is_paged=False, *, algorithm, native_config):
+    def __init__(self, params, defaults, optim_bits=32, is_paged=False, *, algorithm=None, native_config=None,
+                 native_algorithm=None):
+        if algorithm is None or native_config is None:
+            raise TypeError(f"{type(self).__name__}: bnb8 steps in the library, so an Optimizer8bit is built "
+                            f"through Optimizer2State or Optimizer1State (with an optimizer_name)")
         super().__init__(params, defaults)
         self.algorithm = algorithm
+        self.native_algorithm = native_algorithm or algorithm
+        self.optim_bits = optim_bits
         self.is_paged = bool(is_paged)
         self.mng = GlobalOptimManager.get_instance()
         self.initialized = False
-        self._native = _NativeOptimizer(algorithm, **native_config)
+        options = {k: native_config[k] for k in _OPTION_KEYS}
+        self.args = MockArgs(dict(options, max_unorm=native_config.get("max_unorm", 0.0)))
+        self._queued = []           # parameters update_step bound for the coming library step
+        self._native = _NativeOptimizer(self.native_algorithm, **native_config)
         self._index = {}            # id(p) -> the library's parameter index
         self._native_groups = 1     # the library creates group 0 from the config
         self._synced_groups = {}    # group index -> hyper-parameters last given to the library
         self._synced_overrides = {}  # parameter index -> {key id: value} last given to the library
         self._views = {}            # parameter index -> views of its state buffers
 
+    # -- the hooks a subclass may override (bitsandbytes' names and arguments) --
+
+    def check_overrides(self):
+        """Resolves GlobalOptimManager.register_module_override(module, name, config) into per-parameter
+        settings; called once, before the first step or load. Keyed by the parameter only: bitsandbytes
+        also keys them by (group, position), which leaks an embedding's override to the parameter at
+        the same position of every other optimizer in the process."""
+        for module, attr, config in self.mng.module_weight_config_triple:
+            target = getattr(module, attr)
+            if any(p is target for group in self.param_groups for p in group["params"]):
+                self.mng.pid2config[id(target)] = dict(config)
+
+    def get_config(self, gindex, pindex, group):
+        """The settings of parameter `pindex` of group `gindex`: the group's hyper-parameters, the
+        optimizer's options, then GlobalOptimManager's overrides (bitsandbytes' keys)."""
+        config = {k: group[k] for k in _CONFIG_KEYS if k in group}
+        config.update(vars(self.args))
+        config.update(self.mng.index2config.get((gindex, pindex), {}))
+        p = group["params"][pindex]
+        config.update(self.mng.pid2config.get(id(p), {}))
+        return config
+
+    def init_state(self, group, p, gindex, pindex):
+        """Registers p with the library (its states are allocated by the library at its first step)."""
+        del pindex
+        self._register(p, gindex)
+
+    def update_step(self, group, p, gindex, pindex):
+        """Queues p, with its current data and gradient, for this step's library update."""
+        del group, gindex, pindex
+        if p.grad.is_sparse:
+            raise RuntimeError("bnb8 optimizers do not support sparse gradients")
+        if not p.data.is_contiguous():
+            p.data = p.data.contiguous()
+        self._native.bind_param(self._index[id(p)], p.data, p.grad.contiguous())
+        self._queued.append(p)
+
     # -- registration and synchronisation --
+
+    def _register(self, p, group_index):
+        if id(p) in self._index:
+            return
+        while self._native_groups <= group_index:
+            self._native.add_group()
+            self._native_groups += 1
+        if not p.data.is_contiguous():
+            p.data = p.data.contiguous()
+        self._index[id(p)] = self._native.add_param(p.data, None, group=group_index)
 
     def _register_params(self):
         for group_index, group in enumerate(self.param_groups):
-            while self._native_groups <= group_index:
-                self._native.add_group()
-                self._native_groups += 1
             for p in group["params"]:
-                if id(p) in self._index:
-                    continue
-                if not p.data.is_contiguous():
-                    p.data = p.data.contiguous()
-                self._index[id(p)] = self._native.add_param(p.data, None, group=group_index)
+                self._register(p, group_index)
 
     def _sync_groups(self):
+        while self._native_groups < len(self.param_groups):
+            self._native.add_group()
+            self._native_groups += 1
         for group_index, group in enumerate(self.param_groups):
             wanted = _native_hparams(self.algorithm, group)
             synced = self._synced_groups.setdefault(group_index, {})
@@ -193,24 +295,24 @@ class Optimizer8bit(torch.optim.Optimizer):
                     self._native.set_hparam(name, value, group=group_index)
                     synced[name] = value
 
-    def _resolve_module_overrides(self):
-        for module, attr, config in self.mng.module_weight_config_triple:
-            target = getattr(module, attr)
-            for group_index, group in enumerate(self.param_groups):
-                for param_index, p in enumerate(group["params"]):
-                    if p is target:
-                        self.mng.pid2config[id(p)] = dict(config)
-                        self.mng.index2config[(group_index, param_index)] = self.mng.pid2config[id(p)]
+    def _uses_per_param_settings(self):
+        return self.mng.uses_config_override or type(self).get_config is not Optimizer8bit.get_config
 
     def _sync_overrides(self):
-        if not self.mng.uses_config_override:
+        """Gives the library, for every registered parameter, the settings where get_config differs from
+        its group's (so LR schedulers keep working through the group)."""
+        if not self._uses_per_param_settings():
             return
         for group_index, group in enumerate(self.param_groups):
+            baseline = {k: group[k] for k in _CONFIG_KEYS if k in group}
+            baseline.update(vars(self.args))
             for param_index, p in enumerate(group["params"]):
-                config = dict(self.mng.index2config.get((group_index, param_index), {}))
-                config.update(self.mng.pid2config.get(id(p), {}))
-                index = self._index[id(p)]
-                wanted = _override_values(self.algorithm, config)
+                index = self._index.get(id(p))
+                if index is None:
+                    continue
+                config = self.get_config(group_index, param_index, group)
+                changed = {k: v for k, v in config.items() if k not in baseline or baseline[k] != v}
+                wanted = _override_values(self.algorithm, changed)
                 applied = self._synced_overrides.setdefault(index, {})
                 for key in [k for k in applied if k not in wanted]:
                     self._native.clear_param_override(index, key)
@@ -220,28 +322,19 @@ class Optimizer8bit(torch.optim.Optimizer):
                         self._native.set_param_override(index, key, value)
                         applied[key] = value
 
-    def _bind(self):
-        """Binds every parameter's current tensors; a parameter without a gradient is skipped."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None and p.grad.is_sparse:
-                    raise RuntimeError("bnb8 optimizers do not support sparse gradients")
-                if not p.data.is_contiguous():
-                    p.data = p.data.contiguous()
-                grad = None if p.grad is None else p.grad.contiguous()
-                self._native.bind_param(self._index[id(p)], p.data, grad)
-
-    def _unbind_grads(self):
+    def _unbind_grads(self, params):
         """Forgets the gradients after a step, so that zero_grad(set_to_none=True) really frees them."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                self._native.bind_param(self._index[id(p)], p.data, None)
+        for p in params:
+            self._native.bind_param(self._index[id(p)], p.data, None)
+
+    def _initialize(self):
+        if not self.initialized:
+            self.check_overrides()
+            self.initialized = True
 
     def _prepare(self):
-        """Everything the library needs before a step or a load: parameters, groups and overrides."""
-        if not self.initialized:
-            self._resolve_module_overrides()
-            self.initialized = True
+        """Everything the library needs before a load: parameters, groups and per-parameter settings."""
+        self._initialize()
         self._register_params()
         self._sync_groups()
         self._sync_overrides()
@@ -251,17 +344,28 @@ class Optimizer8bit(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure=None):
         """One step for every parameter with a gradient; returns the closure's loss."""
+        self._native.check_open("step()")
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        self._prepare()
-        self._bind()
+        self._initialize()
+        self._sync_groups()
+        self._queued = []
         try:
+            for gindex, group in enumerate(self.param_groups):
+                for pindex, p in enumerate(group["params"]):
+                    if p.grad is None:
+                        continue
+                    if id(p) not in self._index:
+                        self.init_state(group, p, gindex, pindex)
+                    self.update_step(group, p, gindex, pindex)
+            self._sync_overrides()
             self._native.step()
         finally:
-            self._unbind_grads()
-        self._refresh_state(stepped_only=True)
+            queued, self._queued = self._queued, []
+            self._unbind_grads(queued)
+        self._refresh_state(queued)
         return loss
 
     def last_step_info(self):
@@ -277,10 +381,8 @@ class Optimizer8bit(torch.optim.Optimizer):
     def _params(self):
         return [p for group in self.param_groups for p in group["params"]]
 
-    def _refresh_state(self, stepped_only):
-        for p in self._params():
-            if stepped_only and p.grad is None:
-                continue
+    def _refresh_state(self, params):
+        for p in params:
             index = self._index.get(id(p))
             if index is None:
                 continue
@@ -301,21 +403,26 @@ class Optimizer8bit(torch.optim.Optimizer):
     def state_dict(self):
         """torch's state_dict in bitsandbytes' layout (quantization tensors nested under
         "__bnb_optimizer_quant_state__"), plus a "bnb8" marker. The state tensors are live views, as
-        torch's own state_dict gives; torch.save() them or clone."""
+        torch's own state_dict gives; torch.save() them or clone. bnb8.interop.to_torch_optim() gives
+        torch.optim's layout instead."""
+        self._native.check_open("state_dict()")
         for p in self._params():
             index = self._index.get(id(p))
             if index is not None and p in self.state:
                 self.state[p].update(interop.auxiliary_state(self._native, index, self.algorithm, torch.from_numpy))
         packed = super().state_dict()
         packed["state"] = {k: interop.nest(v) for k, v in packed["state"].items()}
-        packed[interop.MARKER_KEY] = {"version": native.version_string(), "algorithm": self.algorithm}
+        packed[interop.MARKER_KEY] = {"version": native.version_string(), "algorithm": self.native_algorithm}
         return packed
 
     def load_state_dict(self, state_dict, move_to_device=True):
-        """Loads a state dict from bnb8 or bitsandbytes (nested or flat layout). The group
-        hyper-parameters become the saved ones (the params stay); every parameter's states are
-        validated and imported; on any error nothing changes."""
+        """Loads a state dict from bnb8, bitsandbytes (nested or flat layout) or torch.optim (Adam,
+        AdamW, SGD, RMSprop, Adagrad: exp_avg, exp_avg_sq, momentum_buffer, square_avg, sum, which are
+        quantized when this optimizer keeps 8-bit states). The group hyper-parameters become the saved
+        ones (the params stay); every parameter's states are validated and imported; on any error
+        nothing changes."""
         del move_to_device  # the library owns its buffers; states follow the parameter's device
+        self._native.check_open("load_state_dict()")
         groups, saved_groups = self.param_groups, state_dict["param_groups"]
         if len(groups) != len(saved_groups):
             raise ValueError(f"the state dict has {len(saved_groups)} parameter groups, the optimizer {len(groups)}")
@@ -323,6 +430,10 @@ class Optimizer8bit(torch.optim.Optimizer):
             if len(g["params"]) != len(s["params"]):
                 raise ValueError(f"a saved parameter group has {len(s['params'])} parameters, the optimizer's "
                                  f"{len(g['params'])}")
+        from_torch = interop.is_torch_optim_state(state_dict)
+        if from_torch:
+            saved_groups = [interop.group_from_torch_optim(s, self.algorithm, f"param_groups[{i}]")
+                            for i, s in enumerate(saved_groups)]
         self._prepare()
         from_bitsandbytes = interop.MARKER_KEY not in state_dict
         saved_state = state_dict["state"]
@@ -332,11 +443,16 @@ class Optimizer8bit(torch.optim.Optimizer):
             for g, s in zip(groups, saved_groups):
                 g.update({k: v for k, v in s.items() if k != "params"})
             self._sync_groups()
-            for saved_id, p in zip((i for s in saved_groups for i in s["params"]),
+            for saved_id, p in zip((i for s in state_dict["param_groups"] for i in s["params"]),
                                    (p for g in groups for p in g["params"])):
                 entry = saved_state.get(saved_id, {"step": 0})
-                interop.import_param_state(self._native, self._index[id(p)], p.numel(), entry, self.algorithm,
-                                           from_bitsandbytes, f"state[{saved_id}]")
+                name = f"state[{saved_id}]"
+                index = self._index[id(p)]
+                if from_torch:
+                    entry = interop.entry_from_torch_optim(self._native, index, p.numel(), entry, self.algorithm,
+                                                           name)
+                interop.import_param_state(self._native, index, p.numel(), entry, self.algorithm,
+                                           from_bitsandbytes and not from_torch, name)
         except BaseException:
             for g, old in zip(groups, old_groups):
                 g.clear()
@@ -347,48 +463,25 @@ class Optimizer8bit(torch.optim.Optimizer):
             raise
         self._views.clear()
         self.state = defaultdict(dict)
-        self._refresh_state(stepped_only=False)
+        self._refresh_state(self._params())
 
     def __getstate__(self):
         raise TypeError(f"{type(self).__name__} holds library memory and cannot be pickled or deep-copied; "
                         f"save optimizer.state_dict() instead")
 
     def close(self):
-        """Frees the library's states now (the optimizer is unusable afterwards)."""
+        """Frees the library's states (the optimizer is unusable afterwards). Tensors that still view
+        them (optimizer.state[p]["state1"], a state_dict() not yet saved) keep that memory alive until
+        they are released (see bnb8.Optimizer.close)."""
         self._views.clear()
         self.state = defaultdict(dict)
         self._native.close()
 
 
-class Optimizer2State(Optimizer8bit):
-    """bitsandbytes' base of the 2-state algorithms (Adam, AdamW, LAMB, AdEMAMix), same signature;
-    `optimizer_name` is the bnb8 algorithm name ("adam", "adamw", "lamb", "ademamix")."""
-
-    def __init__(self, optimizer_name, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 optim_bits=32, args=None, min_8bit_size=4096, max_unorm=0.0, skip_zeros=False, is_paged=False,
-                 alpha=0.0, t_alpha=None, t_beta3=None, *, percentile_clipping=100, block_wise=True, **flags):
-        defaults = dict(lr=lr, betas=_betas(betas), eps=eps, weight_decay=weight_decay, alpha=alpha, t_alpha=t_alpha,
-                        t_beta3=t_beta3)
-        _init(self, optimizer_name, params, defaults, optim_bits, args, min_8bit_size, max_unorm, skip_zeros,
-              is_paged, percentile_clipping, block_wise, flags)
-
-
-class Optimizer1State(Optimizer8bit):
-    """bitsandbytes' base of the 1-state algorithms (SGD, LARS, RMSprop, Adagrad, Lion), same
-    signature; `betas` packs (momentum, dampening), (alpha, momentum) or (beta1, beta2) (§10.1)."""
-
-    def __init__(self, optimizer_name, params, lr=1e-3, betas=(0.9, 0.0), eps=1e-8, weight_decay=0.0,
-                 optim_bits=32, args=None, min_8bit_size=4096, max_unorm=0.0, skip_zeros=False, is_paged=False,
-                 *, percentile_clipping=100, block_wise=True, **flags):
-        defaults = dict(lr=lr, betas=_betas(betas), eps=eps, weight_decay=weight_decay)
-        _init(self, optimizer_name, params, defaults, optim_bits, args, min_8bit_size, max_unorm, skip_zeros,
-              is_paged, percentile_clipping, block_wise, flags)
-
-
-def _init(self, algorithm, params, defaults, optim_bits, args, min_8bit_size, max_unorm, skip_zeros, is_paged,
-          percentile_clipping, block_wise, flags):
-    """Shared constructor body: bitsandbytes' `args` object (when given) supplies the options, and the
-    library validates everything when the native optimizer is created."""
+def _base_config(algorithm, defaults, optim_bits, args, min_8bit_size, max_unorm, skip_zeros, is_paged,
+                 percentile_clipping, block_wise, flags):
+    """The library's config from bitsandbytes' constructor arguments; bitsandbytes' `args` object (when
+    given) supplies the options. The library validates every value's range when it is created."""
     if args is not None:
         optim_bits = getattr(args, "optim_bits", optim_bits)
         min_8bit_size = getattr(args, "min_8bit_size", min_8bit_size)
@@ -396,148 +489,72 @@ def _init(self, algorithm, params, defaults, optim_bits, args, min_8bit_size, ma
         skip_zeros = getattr(args, "skip_zeros", skip_zeros)
         percentile_clipping = getattr(args, "percentile_clipping", percentile_clipping)
         block_wise = getattr(args, "block_wise", block_wise)
+    max_unorm = real("max_unorm", max_unorm)
     config = dict(_native_hparams(algorithm, dict(defaults, max_unorm=max_unorm)))
-    config.update(optim_bits=int(optim_bits), min_8bit_size=int(min_8bit_size), block_wise=bool(block_wise),
-                  percentile_clipping=int(percentile_clipping), skip_zeros=bool(skip_zeros), paged=bool(is_paged))
+    config.update(optim_bits=integer("optim_bits", optim_bits), min_8bit_size=integer("min_8bit_size", min_8bit_size),
+                  block_wise=flag("block_wise", block_wise),
+                  percentile_clipping=integer("percentile_clipping", percentile_clipping),
+                  skip_zeros=flag("skip_zeros", skip_zeros), paged=flag("is_paged", is_paged))
     if max_unorm and algorithm not in ("lamb", "lars"):
-        config["max_unorm"] = float(max_unorm)  # rejected by the library with its message
-    config.update({k: (bool(v) if k in _BOOL_FLAGS else float(v)) for k, v in flags.items()})
-    Optimizer8bit.__init__(self, params, defaults, optim_bits, is_paged, algorithm=algorithm, native_config=config)
+        config["max_unorm"] = max_unorm  # rejected by the library with its message
+    config.update({k: (flag(k, v) if k in BOOL_FLAGS else real(k, v)) for k, v in flags.items()})
+    return config
 
 
-# ---- the public classes: bitsandbytes' signatures, from one table ----------------------------------
-
-# name: (algorithm, forced optim_bits or None, paged, bitsandbytes' constructor arguments after self).
-# The forced-bits classes that keep an optim_bits argument accept only its default (bitsandbytes'
-# "default value for compatibility"); the Paged ones set is_paged whatever their signature says.
-_ADAM = "params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay={wd}, amsgrad=False, optim_bits={bits}, " \
-        "args=None, min_8bit_size=4096{paged}"
-_ADEMAMIX = "params, lr=1e-3, betas=(0.9, 0.999, 0.9999), alpha=5.0, t_alpha=None, t_beta3=None, eps=1e-8, " \
-            "weight_decay=1e-2{bits}, min_8bit_size=4096{paged}"
-_LAMB = "params, lr=1e-3, bias_correction=True, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, " \
-        "adam_w_mode=True{bits}, args=None, min_8bit_size=4096, max_unorm=1.0"
-_LARS = "params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False{bits}, args=None, min_8bit_size=4096, " \
-        "max_unorm=0.02"
-_LION = "params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0{bits}, args=None, min_8bit_size=4096{paged}"
-_RMSPROP = "params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False{bits}, args=None, " \
-           "min_8bit_size=4096"
-_SGD = "params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False{bits}, args=None, min_8bit_size=4096"
-_ADAGRAD = "params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, optim_bits={bits}, " \
-           "args=None, min_8bit_size=4096"
-_B = ", optim_bits=32"
-_P = ", is_paged=False"
-
-_CLASSES = {
-    "Adam": ("adam", None, False, _ADAM.format(wd=0, bits=32, paged=_P)),
-    "Adam8bit": ("adam", 8, False, _ADAM.format(wd=0, bits=32, paged=_P)),
-    "Adam32bit": ("adam", 32, False, _ADAM.format(wd=0, bits=32, paged=_P)),
-    "PagedAdam": ("adam", None, True, _ADAM.format(wd=0, bits=32, paged=_P)),
-    "PagedAdam8bit": ("adam", 8, True, _ADAM.format(wd=0, bits=32, paged=_P)),
-    "PagedAdam32bit": ("adam", 32, True, _ADAM.format(wd=0, bits=32, paged=_P)),
-    "AdamW": ("adamw", None, False, _ADAM.format(wd=1e-2, bits=32, paged=_P)),
-    "AdamW8bit": ("adamw", 8, False, _ADAM.format(wd=1e-2, bits=32, paged=_P)),
-    "AdamW32bit": ("adamw", 32, False, _ADAM.format(wd=1e-2, bits=32, paged=_P)),
-    "PagedAdamW": ("adamw", None, True, _ADAM.format(wd=1e-2, bits=32, paged="")),
-    "PagedAdamW8bit": ("adamw", 8, True, _ADAM.format(wd=1e-2, bits=32, paged="")),
-    "PagedAdamW32bit": ("adamw", 32, True, _ADAM.format(wd=1e-2, bits=32, paged="")),
-    "AdEMAMix": ("ademamix", None, False, _ADEMAMIX.format(bits=_B, paged=_P)),
-    "AdEMAMix8bit": ("ademamix", 8, False, _ADEMAMIX.format(bits="", paged=_P)),
-    "AdEMAMix32bit": ("ademamix", 32, False, _ADEMAMIX.format(bits="", paged=_P)),
-    "PagedAdEMAMix": ("ademamix", None, True, _ADEMAMIX.format(bits=_B, paged="")),
-    "PagedAdEMAMix8bit": ("ademamix", 8, True, _ADEMAMIX.format(bits="", paged="")),
-    "PagedAdEMAMix32bit": ("ademamix", 32, True, _ADEMAMIX.format(bits="", paged="")),
-    "LAMB": ("lamb", None, False, _LAMB.format(bits=_B)),
-    "LAMB8bit": ("lamb", 8, False, _LAMB.format(bits="")),
-    "LAMB32bit": ("lamb", 32, False, _LAMB.format(bits="")),
-    "LARS": ("lars", None, False, _LARS.format(bits=_B)),
-    "LARS8bit": ("lars", 8, False, _LARS.format(bits="")),
-    "LARS32bit": ("lars", 32, False, _LARS.format(bits="")),
-    "Lion": ("lion", None, False, _LION.format(bits=_B, paged=_P)),
-    "Lion8bit": ("lion", 8, False, _LION.format(bits="", paged=_P)),
-    "Lion32bit": ("lion", 32, False, _LION.format(bits="", paged=_P)),
-    "PagedLion": ("lion", None, True, _LION.format(bits=_B, paged="")),
-    "PagedLion8bit": ("lion", 8, True, _LION.format(bits="", paged="")),
-    "PagedLion32bit": ("lion", 32, True, _LION.format(bits="", paged="")),
-    "RMSprop": ("rmsprop", None, False, _RMSPROP.format(bits=_B)),
-    "RMSprop8bit": ("rmsprop", 8, False, _RMSPROP.format(bits="")),
-    "RMSprop32bit": ("rmsprop", 32, False, _RMSPROP.format(bits="")),
-    "SGD": ("sgd", None, False, _SGD.format(bits=_B)),
-    "SGD8bit": ("sgd", 8, False, _SGD.format(bits="")),
-    "SGD32bit": ("sgd", 32, False, _SGD.format(bits="")),
-    "Adagrad": ("adagrad", None, False, _ADAGRAD.format(bits=32)),
-    "Adagrad8bit": ("adagrad", 8, False, _ADAGRAD.format(bits=8)),
-    "Adagrad32bit": ("adagrad", 32, False, _ADAGRAD.format(bits=32)),
-}
-
-# Options bitsandbytes does not expose (or dropped in 0.50), keyword-only so positions stay identical.
-_EXTRAS = "percentile_clipping=100, block_wise=True, skip_zeros=False"
+BOOL_FLAGS = ("amsgrad", "nesterov", "centered", "bias_correction", "adam_w_mode")
 
 
-def _signature(arguments):
-    """An inspect.Signature from bitsandbytes' argument list (literal defaults only) plus the extras."""
-    node = ast.parse(f"def f(self, {arguments}, *, {_EXTRAS}): pass").body[0].args
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    defaults = [None] * (len(node.args) - len(node.defaults)) + list(node.defaults)
-    params = [inspect.Parameter(a.arg, kind, **({} if d is None else {"default": ast.literal_eval(d)}))
-              for a, d in zip(node.args, defaults)]
-    params += [inspect.Parameter(a.arg, inspect.Parameter.KEYWORD_ONLY, default=ast.literal_eval(d))
-               for a, d in zip(node.kwonlyargs, node.kw_defaults)]
-    return inspect.Signature(params)
+def _decoupled_algorithm(algorithm, decoupled_weight_decay):
+    """The library algorithm of a bitsandbytes name: bitsandbytes' "adam" decays decoupled
+    (p *= 1 - lr*wd) whatever the class; decoupled_weight_decay=False selects torch.optim.Adam's L2."""
+    if decoupled_weight_decay is None:
+        return "adamw" if algorithm == "adam" else algorithm
+    decoupled = flag("decoupled_weight_decay", decoupled_weight_decay)
+    if algorithm == "adam":
+        return "adamw" if decoupled else "adam"
+    if algorithm == "adamw" and decoupled:
+        return "adamw"
+    raise ValueError(f"decoupled_weight_decay = {decoupled_weight_decay!r} applies to optimizer_name 'adam' only "
+                     f"(got {algorithm!r}); 'adam' with decoupled_weight_decay=False is torch.optim.Adam's L2 decay")
 
 
-def _group_settings(algorithm, a):
-    """The torch group defaults of a class from its bound arguments (bitsandbytes' layout, §11)."""
-    if algorithm in ("sgd", "lars"):
-        return dict(betas=(a["momentum"], a["dampening"]), eps=0.0)
-    if algorithm == "rmsprop":
-        return dict(betas=(a["alpha"], a["momentum"]), eps=a["eps"])
-    if algorithm == "adagrad":
-        return dict(betas=(0.0, 0.0), eps=a["eps"])
-    if algorithm == "lion":
-        return dict(betas=a["betas"], eps=0.0)
-    return dict(betas=a["betas"], eps=a["eps"])
+class Optimizer2State(Optimizer8bit):
+    """bitsandbytes' base of the 2-state algorithms, same signature; `optimizer_name` is "adam",
+    "adamw", "lamb" or "ademamix". "adam" decays decoupled, as bitsandbytes' Adam kernel does
+    (p *= 1 - lr*wd); decoupled_weight_decay=False gives torch.optim.Adam's L2 decay (g += wd*p)."""
+
+    def __init__(self, optimizer_name, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 optim_bits=32, args=None, min_8bit_size=4096, max_unorm=0.0, skip_zeros=False, is_paged=False,
+                 alpha=0.0, t_alpha=None, t_beta3=None, *, percentile_clipping=100, block_wise=True,
+                 decoupled_weight_decay=None, **flags):
+        algorithm = canonical_name(optimizer_name)
+        if algorithm not in _TWO_STATE:
+            raise ValueError(f"optimizer_name = {optimizer_name!r} is not a 2-state algorithm ({list(_TWO_STATE)})")
+        defaults = dict(lr=real("lr", lr), betas=betas_tuple(betas), eps=real("eps", eps),
+                        weight_decay=real("weight_decay", weight_decay), alpha=real("alpha", alpha),
+                        t_alpha=t_alpha, t_beta3=t_beta3)
+        config = _base_config(algorithm, defaults, optim_bits, args, min_8bit_size, max_unorm, skip_zeros, is_paged,
+                              percentile_clipping, block_wise, flags)
+        Optimizer8bit.__init__(self, params, defaults, config["optim_bits"], config["paged"], algorithm=algorithm,
+                               native_config=config,
+                               native_algorithm=_decoupled_algorithm(algorithm, decoupled_weight_decay))
 
 
-_BOOL_FLAGS = ("amsgrad", "nesterov", "centered", "bias_correction", "adam_w_mode")
-_FLAGS = _BOOL_FLAGS + ("lr_decay", "initial_accumulator_value")
+class Optimizer1State(Optimizer8bit):
+    """bitsandbytes' base of the 1-state algorithms ("momentum" or "sgd", "lars", "rmsprop", "adagrad",
+    "lion"), same signature; `betas` packs (momentum, dampening), (alpha, momentum) or (beta1, beta2)
+    (ALGORITHMS.md §10.1)."""
 
-
-def _make_class(name, algorithm, forced_bits, paged, arguments):
-    signature = _signature(arguments)
-
-    def __init__(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        a = bound.arguments
-        bits = a.get("optim_bits", 32)
-        if forced_bits is not None:
-            if "optim_bits" in a and bits != signature.parameters["optim_bits"].default:
-                raise ValueError(f"{name} keeps {forced_bits}-bit states; optim_bits = {bits} cannot change that "
-                                 f"(leave it at its default)")
-            bits = forced_bits
-        settings = _group_settings(algorithm, a)
-        flags = {k: a[k] for k in _FLAGS if k in a}
-        if algorithm == "rmsprop":
-            flags["momentum"] = a["momentum"]  # a config field only: the library rejects momentum > 0
-        if algorithm == "lars":
-            flags["dampening"] = a["dampening"]  # likewise for LARS's dampening
-        base = Optimizer2State if algorithm in _TWO_STATE else Optimizer1State
-        extra = {k: a[k] for k in ("alpha", "t_alpha", "t_beta3") if algorithm == "ademamix"}
-        base.__init__(self, algorithm, a["params"], a["lr"], settings["betas"], settings["eps"], a["weight_decay"],
-                      bits, a.get("args"), a["min_8bit_size"], a.get("max_unorm", 0.0), a["skip_zeros"],
-                      paged or a.get("is_paged", False), percentile_clipping=a["percentile_clipping"],
-                      block_wise=a["block_wise"], **extra, **flags)
-
-    __init__.__signature__ = signature
-    bits_text = {None: "optim_bits selects 32- or 8-bit states", 8: "8-bit states", 32: "32-bit states"}[forced_bits]
-    doc = (f"bitsandbytes.optim.{name} on bnb8: {algorithm}, {bits_text}"
-           f"{', paged (CUDA managed memory for large states)' if paged else ''}.\n\n"
-           f"Signature: {name}(self, {arguments}, *, {_EXTRAS})")
-    base = Optimizer2State if algorithm in _TWO_STATE else Optimizer1State
-    return type(name, (base,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
-
-
-for _name, _spec in _CLASSES.items():
-    globals()[_name] = _make_class(_name, *_spec)
-    __all__.append(_name)
-del _name, _spec
+    def __init__(self, optimizer_name, params, lr=1e-3, betas=(0.9, 0.0), eps=1e-8, weight_decay=0.0,
+                 optim_bits=32, args=None, min_8bit_size=4096, max_unorm=0.0, skip_zeros=False, is_paged=False,
+                 *, percentile_clipping=100, block_wise=True, **flags):
+        algorithm = canonical_name(optimizer_name)
+        if algorithm not in ("sgd", "lars", "rmsprop", "adagrad", "lion"):
+            raise ValueError(f"optimizer_name = {optimizer_name!r} is not a 1-state algorithm "
+                             f"(momentum, sgd, lars, rmsprop, adagrad, lion)")
+        defaults = dict(lr=real("lr", lr), betas=betas_tuple(betas), eps=real("eps", eps),
+                        weight_decay=real("weight_decay", weight_decay))
+        config = _base_config(algorithm, defaults, optim_bits, args, min_8bit_size, max_unorm, skip_zeros, is_paged,
+                              percentile_clipping, block_wise, flags)
+        Optimizer8bit.__init__(self, params, defaults, config["optim_bits"], config["paged"], algorithm=algorithm,
+                               native_config=config)

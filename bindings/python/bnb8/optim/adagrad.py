@@ -1,0 +1,7 @@
+"""bitsandbytes.optim.adagrad on bnb8: Adagrad, Adagrad8bit, Adagrad32bit."""
+
+from ._classes import define
+
+__all__ = ["Adagrad", "Adagrad8bit", "Adagrad32bit"]
+
+globals().update(define(__name__, *__all__))

@@ -1,0 +1,7 @@
+"""bitsandbytes.optim.adam on bnb8: Adam, Adam8bit, Adam32bit, PagedAdam, PagedAdam8bit, PagedAdam32bit."""
+
+from ._classes import define
+
+__all__ = ["Adam", "Adam8bit", "Adam32bit", "PagedAdam", "PagedAdam8bit", "PagedAdam32bit"]
+
+globals().update(define(__name__, *__all__))

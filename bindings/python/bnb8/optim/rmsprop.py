@@ -1,0 +1,7 @@
+"""bitsandbytes.optim.rmsprop on bnb8: RMSprop, RMSprop8bit, RMSprop32bit."""
+
+from ._classes import define
+
+__all__ = ["RMSprop", "RMSprop8bit", "RMSprop32bit"]
+
+globals().update(define(__name__, *__all__))

@@ -1,0 +1,7 @@
+"""bitsandbytes.optim.sgd on bnb8: SGD, SGD8bit, SGD32bit."""
+
+from ._classes import define
+
+__all__ = ["SGD", "SGD8bit", "SGD32bit"]
+
+globals().update(define(__name__, *__all__))
