@@ -174,5 +174,5 @@ def _make_class(module, name, algorithm, forced_bits, paged, arguments):
 
 
 def define(module, *names):
-    """The classes `names` (keys of _CLASSES) as {name: class}, their __module__ being `module`."""
-    return {name: _make_class(module, name, *_CLASSES[name]) for name in names}
+    """The classes `names` (keys of _CLASSES), in that order, their __module__ being `module`."""
+    return tuple(_make_class(module, name, *_CLASSES[name]) for name in names)

@@ -4,4 +4,4 @@ from ._classes import define
 
 __all__ = ["Adagrad", "Adagrad8bit", "Adagrad32bit"]
 
-globals().update(define(__name__, *__all__))
+Adagrad, Adagrad8bit, Adagrad32bit = define(__name__, *__all__)

@@ -4,4 +4,4 @@ from ._classes import define
 
 __all__ = ["Adam", "Adam8bit", "Adam32bit", "PagedAdam", "PagedAdam8bit", "PagedAdam32bit"]
 
-globals().update(define(__name__, *__all__))
+Adam, Adam8bit, Adam32bit, PagedAdam, PagedAdam8bit, PagedAdam32bit = define(__name__, *__all__)

@@ -4,4 +4,4 @@ from ._classes import define
 
 __all__ = ["AdamW", "AdamW8bit", "AdamW32bit", "PagedAdamW", "PagedAdamW8bit", "PagedAdamW32bit"]
 
-globals().update(define(__name__, *__all__))
+AdamW, AdamW8bit, AdamW32bit, PagedAdamW, PagedAdamW8bit, PagedAdamW32bit = define(__name__, *__all__)

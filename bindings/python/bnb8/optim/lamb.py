@@ -4,4 +4,4 @@ from ._classes import define
 
 __all__ = ["LAMB", "LAMB8bit", "LAMB32bit"]
 
-globals().update(define(__name__, *__all__))
+LAMB, LAMB8bit, LAMB32bit = define(__name__, *__all__)

@@ -14,7 +14,7 @@ from .optimizer import flag, real
 
 __all__ = ["LARS", "LARS8bit", "LARS32bit", "PytorchLARS"]
 
-globals().update(define(__name__, "LARS", "LARS8bit", "LARS32bit"))
+LARS, LARS8bit, LARS32bit = define(__name__, "LARS", "LARS8bit", "LARS32bit")
 
 
 class PytorchLARS(torch.optim.Optimizer):

@@ -4,4 +4,4 @@ from ._classes import define
 
 __all__ = ["Lion", "Lion8bit", "Lion32bit", "PagedLion", "PagedLion8bit", "PagedLion32bit"]
 
-globals().update(define(__name__, *__all__))
+Lion, Lion8bit, Lion32bit, PagedLion, PagedLion8bit, PagedLion32bit = define(__name__, *__all__)

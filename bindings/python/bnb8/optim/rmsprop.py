@@ -4,4 +4,4 @@ from ._classes import define
 
 __all__ = ["RMSprop", "RMSprop8bit", "RMSprop32bit"]
 
-globals().update(define(__name__, *__all__))
+RMSprop, RMSprop8bit, RMSprop32bit = define(__name__, *__all__)

@@ -4,4 +4,4 @@ from ._classes import define
 
 __all__ = ["SGD", "SGD8bit", "SGD32bit"]
 
-globals().update(define(__name__, *__all__))
+SGD, SGD8bit, SGD32bit = define(__name__, *__all__)
