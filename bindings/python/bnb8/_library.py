@@ -2,6 +2,8 @@
 views of the library's state buffers, names for the enumerations, and `Optimizer`, the C handle with
 array-friendly methods. Nothing here needs torch; torch tensors are accepted when torch is present."""
 
+import weakref
+
 import numpy as np
 
 from . import native
@@ -60,12 +62,16 @@ def key_id(key, table):
     return int(key)
 
 
-def buffer(x, writable):
-    """(address, numel, dtype, device) of a contiguous numpy array or torch tensor."""
+def buffer(x, writable, name="param"):
+    """(address, numel, dtype, device) of a contiguous numpy array or torch tensor (`name` names it in
+    errors)."""
     torch = _torch()
     if torch is not None and isinstance(x, torch.Tensor):
+        if x.device.type not in ("cpu", "cuda"):
+            raise ValueError(f"{name} is a tensor on the {x.device.type!r} device; bnb8 takes CPU and CUDA tensors "
+                             f"(a 'meta' tensor has no memory to update: materialise the model first)")
         if not x.is_contiguous():
-            raise ValueError("bnb8 needs contiguous tensors")
+            raise ValueError(f"bnb8 needs contiguous tensors ({name} is not)")
         dtypes = {torch.float32: native.DTYPE_F32, torch.float16: native.DTYPE_F16, torch.bfloat16: native.DTYPE_BF16}
         if x.dtype not in dtypes:
             raise ValueError(f"unsupported dtype {x.dtype}; bnb8 takes float32, float16 and bfloat16")
@@ -79,20 +85,23 @@ def buffer(x, writable):
         if x.dtype not in _NUMPY_DTYPES:
             raise ValueError(f"unsupported dtype {x.dtype}; bnb8 takes float32 and float16 arrays")
         return x.ctypes.data, x.size, _NUMPY_DTYPES[x.dtype], native.DEVICE_CPU
-    raise TypeError(f"expected a numpy array or a torch tensor, got {type(x).__name__}")
+    raise TypeError(f"{name}: expected a numpy array or a torch tensor, got {type(x).__name__}")
 
 
 class _LibraryMemory:
     """A numpy-array interface over library memory that keeps the owning optimizer alive: views of
-    state buffers stay valid as long as they exist (they see the optimizer's current values)."""
+    state buffers stay valid as long as they exist (they see the optimizer's current values), even
+    after close(), which then frees the memory when the last view is gone."""
 
     def __init__(self, address, shape, typestr, owner):
         self.__array_interface__ = {"data": (address, False), "shape": tuple(shape), "typestr": typestr, "version": 3}
         self._owner = owner
+        if isinstance(owner, Optimizer):
+            owner._live_views.add(self)
 
 
 def memory_view(address, shape, dtype, owner):
-    """A numpy array over library memory at `address` (zero-copy)."""
+    """A numpy array over library memory at `address` (zero-copy); it keeps `owner` alive."""
     dtype = np.dtype(dtype)
     if address == 0 or int(np.prod(shape)) == 0:
         return np.zeros(shape, dtype)
@@ -139,8 +148,19 @@ class Optimizer(native.Optimizer):
     freed while registered. `close()` (or a `with` block) frees the optimizer deterministically."""
 
     def __init__(self, algorithm="adamw", **settings):
+        self._closed = False
+        self._live_views = weakref.WeakSet()  # _LibraryMemory objects over this optimizer's buffers
         _unsupported_as_error(super().__init__, make_config(algorithm, **settings))
         self._arrays = {}
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def check_open(self, what):
+        """Raises ValueError when the optimizer was closed (instead of SWIG's TypeError)."""
+        if self._closed:
+            raise ValueError(f"{what} on a closed bnb8 optimizer: it was closed with close()")
 
     def add_param(self, param, grad=None, group=0):
         """Registers `param` (updated in place) and its gradient (read; None: skipped by steps)."""
@@ -160,7 +180,7 @@ class Optimizer(native.Optimizer):
     def _grad_address(grad, numel, dtype):
         if grad is None:
             return 0
-        address, grad_numel, grad_dtype, _ = buffer(grad, writable=False)
+        address, grad_numel, grad_dtype, _ = buffer(grad, writable=False, name="grad")
         if grad_numel != numel or grad_dtype != dtype:
             raise ValueError(f"the gradient has {grad_numel} elements of dtype {grad_dtype}, "
                              f"the parameter {numel} of dtype {dtype}")
@@ -203,5 +223,34 @@ class Optimizer(native.Optimizer):
         self.load_from_buffer(array.ctypes.data, array.size)
 
     def close(self):
-        native.Optimizer.close(self)
+        """Frees the optimizer and its states (idempotent); every method raises ValueError afterwards.
+        Views of state buffers (state_arrays(), bnb8.optim's optimizer.state tensors) must never see
+        freed memory, so while any is alive the memory stays and is freed when the last one goes."""
+        self._closed = True
         self._arrays = {}
+        if not self._release_when_unviewed():
+            for view in list(self._live_views):
+                weakref.finalize(view, self._release_when_unviewed)
+
+    def _release_when_unviewed(self):
+        if not any(True for _ in self._live_views):  # iteration skips views being finalized
+            native.Optimizer.close(self)
+            return True
+        return False
+
+
+def _guarded(name, method):
+    def call(self, *args, **kwargs):
+        self.check_open(f"{name}()")
+        return method(self, *args, **kwargs)
+
+    call.__name__, call.__qualname__, call.__doc__ = name, f"Optimizer.{name}", method.__doc__
+    return call
+
+
+# Every method of the handle checks that the optimizer is open first: a clear ValueError instead of
+# SWIG's "argument 1 of type 'Optimizer *'" TypeError, and never a call on a freed handle.
+for _name in [n for n in dir(native.Optimizer) if not n.startswith("_") and callable(getattr(native.Optimizer, n))]:
+    if _name not in ("close", "check_open"):
+        setattr(Optimizer, _name, _guarded(_name, getattr(Optimizer, _name)))
+del _name
