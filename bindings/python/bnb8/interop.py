@@ -246,12 +246,31 @@ def _unsupported(name, message):
     return UnsupportedError(f"{name}: {message}")
 
 
+_KIND_NAMES = {"adam": "Adam/AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+
+
+def _torch_group_kind(group):
+    """Which torch.optim family wrote a param group, from its keys (None when unclear)."""
+    if "betas" in group:
+        return "adam"
+    if "lr_decay" in group or "initial_accumulator_value" in group:
+        return "adagrad"
+    if "alpha" in group:
+        return "rmsprop"
+    if "dampening" in group or "nesterov" in group:
+        return "sgd"
+    return None
+
+
 def group_from_torch_optim(group, algorithm, name):
     """A torch.optim param group as a bnb8.optim group (bitsandbytes' keys: betas packs momentum and
     dampening, or alpha); torch options bnb8 does not implement raise UnsupportedError."""
     if algorithm not in TORCH_STATE_KEYS:
         raise ValueError(f"torch.optim has no {algorithm}; a torch.optim state dict loads into Adam, AdamW, SGD, "
                          f"RMSprop and Adagrad optimizers")
+    kind = _torch_group_kind(group)
+    if kind is not None and kind != ("adam" if algorithm in ("adam", "adamw") else algorithm):
+        raise ValueError(f"{name} is a torch.optim {_KIND_NAMES[kind]} group; this optimizer is {algorithm}")
     for key, ok in (("amsgrad", False), ("maximize", False), ("centered", False), ("lr_decay", 0),
                     ("initial_accumulator_value", 0)):
         if group.get(key, ok) != ok:
@@ -313,11 +332,13 @@ def entry_from_torch_optim(handle, index, numel, entry, algorithm, name):
     if foreign:
         raise ValueError(f"{name} holds {foreign}, states of another torch.optim algorithm; {algorithm} keeps "
                          f"{list(keys)}")
-    step = checked_step(entry.get("step", 0), name)
+    present = [k for k in keys if entry.get(k) is not None]
+    # torch.optim.SGD keeps no step count: a momentum buffer means at least one step, which is all
+    # that bnb8's SGD reads from it (t = 1 initialises the buffer).
+    step = checked_step(entry.get("step", 1 if present else 0), name)
     out = {"step": step}
     if step == 0:
         return out
-    present = [k for k in keys if entry.get(k) is not None]
     if not present:  # SGD without momentum: no buffer
         return out
     missing = [k for k in keys if entry.get(k) is None]
@@ -383,7 +404,7 @@ def to_torch_optim(optimizer):
         info = optimizer._native.param_info(index)
         if info.step == 0:
             continue
-        entry = {"step": torch.tensor(float(info.step))}
+        entry = {} if algorithm == "sgd" else {"step": torch.tensor(float(info.step))}  # torch's SGD has none
         for s, key in enumerate(TORCH_STATE_KEYS[algorithm], start=1):
             if s > info.num_states:
                 entry[key] = None  # SGD without momentum
