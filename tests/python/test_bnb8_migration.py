@@ -15,9 +15,7 @@ torch.optim.AdamW) before it: the two differ by lr*wd*|update| <= lr*wd*lr = 1e-
 20 steps, and fp32 rounding adds ~1e-7 per step. The bound atol 1e-5 covers both with a 4x margin,
 while L2 decay (g += wd*p with wd*p ~ 1e-2, as large as g) moves parameters by ~lr = 1e-3 per step,
 two orders above it."""
-import io
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="Debian's python3-torch is needed for bnb8.optim")
