@@ -81,7 +81,7 @@ def test_fp16_arrays_and_8bit_views():
     assert not opt.state(index, 1).any()
     opt.close()
     opt.close()  # idempotent
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="closed"):
         opt.step()  # a closed optimizer raises, never crashes
 
 
@@ -92,6 +92,8 @@ def test_errors_carry_the_library_message():
         bnb8.Optimizer("adam", amsgrad=1)
     with pytest.raises(ValueError, match="unknown name"):
         bnb8.Optimizer("adamx")
+    with pytest.raises(TypeError, match="lr = '1e-3': expected float"):
+        bnb8.Optimizer("adam", lr="1e-3")  # named, not SWIG's wrapper message
     opt = bnb8.Optimizer("adam")
     with pytest.raises(RuntimeError, match="no parameter is registered"):
         opt.step()

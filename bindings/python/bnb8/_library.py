@@ -132,7 +132,10 @@ def make_config(algorithm, **settings):
     for name, value in settings.items():
         if name == "algorithm" or name.startswith("_") or not hasattr(config, name):
             raise TypeError(f"bnb_optimizer_config has no field {name!r}")
-        setattr(config, name, int(value) if isinstance(value, bool) else value)
+        try:
+            setattr(config, name, int(value) if isinstance(value, bool) else value)
+        except TypeError:  # SWIG's message names its wrapper, not the setting
+            raise TypeError(f"{name} = {value!r}: expected {type(getattr(config, name)).__name__}") from None
     return config
 
 
