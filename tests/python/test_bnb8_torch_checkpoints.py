@@ -168,6 +168,11 @@ def test_mismatched_or_unsupported_torch_states_change_nothing(tmp_path):
     train(model, amsgrad, 1, 0)
     with pytest.raises(NotImplementedError, match="amsgrad"):
         ours.load_state_dict(amsgrad.state_dict())
+    nesterov = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    train(model, nesterov, 1, 0)
+    plain = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="nesterov = True, this optimizer's is False"):
+        plain.load_state_dict(nesterov.state_dict())
     assert ours._native.to_bytes() == before
     with pytest.raises(ValueError, match="torch.optim has no lion"):
         bnb8.interop.to_torch_optim(optim.Lion(model.parameters()))

@@ -262,7 +262,7 @@ def _torch_group_kind(group):
     return None
 
 
-def group_from_torch_optim(group, algorithm, name):
+def group_from_torch_optim(group, algorithm, name, nesterov=False):
     """A torch.optim param group as a bnb8.optim group (bitsandbytes' keys: betas packs momentum and
     dampening, or alpha); torch options bnb8 does not implement raise UnsupportedError."""
     if algorithm not in TORCH_STATE_KEYS:
@@ -279,6 +279,8 @@ def group_from_torch_optim(group, algorithm, name):
     if algorithm in ("adam", "adamw"):
         out.update(betas=tuple(group["betas"]), eps=group["eps"])
     elif algorithm == "sgd":
+        if bool(group.get("nesterov", False)) != bool(nesterov):  # a setting of the whole bnb8 optimizer
+            raise ValueError(f"{name}: nesterov = {group.get('nesterov')!r}, this optimizer's is {bool(nesterov)}")
         out.update(betas=(group.get("momentum", 0.0), group.get("dampening", 0.0)), eps=0.0)
     elif algorithm == "rmsprop":
         if group.get("momentum", 0) != 0:

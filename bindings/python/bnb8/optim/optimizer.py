@@ -432,7 +432,8 @@ class Optimizer8bit(torch.optim.Optimizer):
                                  f"{len(g['params'])}")
         from_torch = interop.is_torch_optim_state(state_dict)
         if from_torch:
-            saved_groups = [interop.group_from_torch_optim(s, self.algorithm, f"param_groups[{i}]")
+            nesterov = self._native.get_config().nesterov
+            saved_groups = [interop.group_from_torch_optim(s, self.algorithm, f"param_groups[{i}]", nesterov)
                             for i, s in enumerate(saved_groups)]
         self._prepare()
         from_bitsandbytes = interop.MARKER_KEY not in state_dict
