@@ -167,6 +167,13 @@ BNB_API int32_t bnb_block_size(void);
 /** Function form of BNB_QMAP_SIZE, for bindings. since 0.1 */
 BNB_API int32_t bnb_qmap_size(void);
 
+/**
+ * Largest step counter a parameter can have: 2^53, up to which every count is exact as a double (the
+ * bias corrections use it so). bnb_step() refuses to step a parameter that has reached it
+ * (BNB_ERR_INVALID_STATE, nothing changes), and loads refuse a larger counter. since 0.2
+ */
+#define BNB_MAX_STEP INT64_C(9007199254740992)
+
 /* ================================================================================================ */
 /* Enumerations                                                                                     */
 /* ================================================================================================ */
@@ -617,7 +624,7 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_state_view(bnb_optimizer* optimiz
  */
 typedef struct bnb_param_state {
     size_t struct_size;          /**< sizeof(bnb_param_state). */
-    int64_t step;                /**< Steps taken; 0 means no states (mode must be NONE). */
+    int64_t step;                /**< Steps taken, 0 to BNB_MAX_STEP; 0 means no states (mode must be NONE). */
     int32_t mode;                /**< bnb_state_mode; must be what this optimizer keeps for the parameter. */
     int32_t num_states;          /**< States given (what the algorithm has for the parameter). */
     const void* data[2];         /**< Per state: rows x numel uint8 codes (8-bit) or fp32 values (32-bit). */
@@ -629,10 +636,11 @@ typedef struct bnb_param_state {
 
 /**
  * Replace one parameter's step counter and states with copies of the given ones, after validating
- * them as bnb_state_load() does (mode and state count against the parameter's settings, maps, absmax
- * values, clipping history). On failure nothing changes. since 0.1
+ * them as bnb_state_load() does (step counter, mode and state count against the parameter's settings,
+ * maps, the range of every value, clipping history). On failure nothing changes. since 0.1
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, unknown index, a mode or count that does not fit, a
- *         missing buffer); BNB_ERR_BAD_FORMAT (an invalid map or absmax value); BNB_ERR_VERSION
+ *         missing buffer); BNB_ERR_BAD_FORMAT (a step counter outside [0, BNB_MAX_STEP], an invalid map,
+ *         a value out of its range: see bnb_state_load()); BNB_ERR_VERSION
  *         (struct_size too small); BNB_ERR_OUT_OF_MEMORY.
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_import_param_state(bnb_optimizer* optimizer, int64_t index,
@@ -685,7 +693,8 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_copy_clip_history(const bnb_optim
  *
  * CUDA parameters are stepped by kernels enqueued on the config's cuda_stream, and bnb_step()
  * returns without waiting for them (see the CUDA section at the end). since 0.1
- * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_INVALID_STATE (no parameter registered);
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL); BNB_ERR_INVALID_STATE (no parameter registered, or
+ *         a parameter with a gradient has taken BNB_MAX_STEP steps; nothing changed);
  *         BNB_ERR_OUT_OF_MEMORY (states could not be created; nothing changed); BNB_ERR_CUDA (a CUDA
  *         call failed, now or asynchronously in an earlier step; the CUDA parameters' values are then
  *         undefined).
@@ -729,6 +738,13 @@ BNB_API int32_t bnb_state_format_version(void);
  * folder, is flushed to disk, and replaces `path` by a rename, so a crash never leaves a half-written
  * checkpoint under the real name.
  *
+ * Files: a new file gets mode 0666 minus the process umask; a regular file replaced keeps its mode.
+ * `path` is replaced, not followed: a symbolic link at `path` is replaced by the new file and the file it
+ * pointed to is left unchanged. The temporary file is "<path>.tmp-<host>-<pid>-<6 characters>"; each save
+ * first removes the temporaries of the same `path` left by killed writers (a process of this host that
+ * no longer exists, or a temporary untouched for a day), and leaves every other file alone. The header
+ * of a checkpoint is at most 64 KiB + 4 KiB per parameter and per group (src/serialization/FORMAT.md).
+ *
  * The file is a safetensors file that any safetensors reader can open: tensors "p<i>.state<k>" (uint8
  * codes or fp32 values), "p<i>.absmax<k>" and "qmap.<j>", with metadata recording the format version,
  * library version, algorithm, configuration, hyper-parameters, per-parameter steps, state codecs, block
@@ -742,14 +758,21 @@ BNB_API BNB_NODISCARD bnb_status bnb_state_save(const bnb_optimizer* optimizer, 
 /**
  * Load a checkpoint written by bnb_state_save() into an optimizer with the same algorithm, the same
  * parameters (count, element counts, dtypes and groups, in registration order) and a configuration that
- * stores each parameter's states the same way. Every byte is validated first; on any failure the
- * optimizer is left exactly as it was. On success the groups' hyper-parameters, the step counters and
+ * stores each parameter's states the same way. Every byte is validated, as if crafted by an attacker
+ * (checksums only catch accidents); on any failure the optimizer is left exactly as it was. Values are
+ * range-checked: step counters in [0, BNB_MAX_STEP], fp32 state values finite (second moments, the
+ * states quantized with the unsigned map, also >= 0), absmax values finite and >= 0, clipping histories
+ * >= 0 and not NaN; the message names the tensor, the index and the value. The file is read with
+ * pread() (a file truncated during the load gives BNB_ERR_IO, never a signal); `path` must be a regular
+ * file (a FIFO or device is refused without blocking). The load decodes into new states directly: it
+ * needs their size plus the header, not a copy of the file. On success the groups' hyper-parameters, the step counters and
  * the states are replaced, so the next step continues bit for bit where the saved optimizer stopped.
  * since 0.1
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL, or a checkpoint that does not fit this optimizer:
  *         algorithm, parameter or group count, element count, dtype, group, state codec);
- *         BNB_ERR_IO (the file cannot be read); BNB_ERR_BAD_FORMAT (not a bnb8 checkpoint, truncated,
- *         a checksum mismatch, an invalid map or value); BNB_ERR_VERSION (a newer major format
+ *         BNB_ERR_IO (the file cannot be read, is not a regular file, or was truncated during the load);
+ *         BNB_ERR_BAD_FORMAT (not a bnb8 checkpoint, truncated, a header above its bound, a repeated
+ *         JSON key, a checksum mismatch, an invalid map or value); BNB_ERR_VERSION (a newer major format
  *         version); BNB_ERR_OUT_OF_MEMORY.
  */
 BNB_API BNB_NODISCARD bnb_status bnb_state_load(bnb_optimizer* optimizer, const char* path);

@@ -1,4 +1,4 @@
-// extern "C" shims for checkpoints: by path (atomic save, memory-mapped load) and through caller buffers.
+// extern "C" shims for checkpoints: by path (atomic save, load read with pread) and through caller buffers.
 #include <cstring>
 
 #include "bnb8.h"
@@ -51,9 +51,9 @@ extern "C" bnb_status bnb_state_load(bnb_optimizer* optimizer, const char* path)
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_args(optimizer, path, "path"));
         BNB_FORWARD(settled(optimizer));
-        bnb::MappedFile file;
+        bnb::FileSource file;
         BNB_FORWARD(file.open(path));
-        const Status status = bnb::load_checkpoint(optimizer->impl, file.data(), file.size());
+        const Status status = bnb::load_checkpoint(optimizer->impl, file);
         BNB_RETURN_IF(!status.ok(), status.code(), "'%s': %s", path, status.message().c_str());
         return status;
     });

@@ -351,6 +351,13 @@ Status Optimizer::step() { return step_on_stream(config_.cuda_stream); }
 Status Optimizer::step_on_stream(void* cuda_stream) {
     BNB_RETURN_IF(params_.empty(), BNB_ERR_INVALID_STATE,
                   "no parameter is registered; add parameters with bnb_optimizer_add_param() first");
+    // The counter t + 1 of this step must exist (and stay exact as a double): checked before anything
+    // changes, so a parameter at the limit (a crafted state, or 2^53 steps) fails the step, not the heap.
+    for (size_t i = 0; i < params_.size(); ++i) {
+        BNB_RETURN_IF(params_[i].has_grad && params_[i].step >= BNB_MAX_STEP, BNB_ERR_INVALID_STATE,
+                      "parameter %zu has taken %lld steps, BNB_MAX_STEP: its step counter cannot advance", i,
+                      static_cast<long long>(params_[i].step));
+    }
     cpu::FpEnvGuard fp_env;
     StepReport report;
     std::vector<cpu::ParamStep> cpu_steps;  // reserved before anything changes: no allocation fails later
@@ -529,11 +536,11 @@ Status Optimizer::import_param_state(int64_t index, const bnb_param_state* state
     raw.mode = static_cast<bnb_state_mode>(state->mode);
     raw.num_states = state->num_states;
     for (int s = 0; s < kMaxStates; ++s) {
-        raw.data[s] = state->data[s];
-        raw.absmax[s] = state->absmax[s];
-        raw.qmap[s] = state->qmap[s];
+        raw.data[s].memory = state->data[s];
+        raw.absmax[s].memory = state->absmax[s];
+        raw.qmap[s].memory = state->qmap[s];
     }
-    raw.clip_history = state->clip_history;
+    raw.clip_history.memory = state->clip_history;
     LoadedParam loaded;
     BNB_FORWARD(build_param_state(*this, index, group_hparams(entry.group), entry.overrides, raw, "state", &loaded));
     install_param_state(index, std::move(loaded));

@@ -109,6 +109,25 @@ uint64_t header_checksum(const Metadata& metadata, const std::map<std::string, T
 
 // ---- reading metadata ------------------------------------------------------------------------------
 
+// A decimal number as the writer prints it: digits only, no sign, space or leading zero, below 10^9.
+bool parse_decimal(const std::string& text, int* out) {
+    if (text.empty() || text.size() > 9 || (text.size() > 1 && text[0] == '0')) return false;
+    int value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + (c - '0');
+    }
+    *out = value;
+    return true;
+}
+
+// "MAJOR.MINOR", strictly (" 1.0", "+1.0", "1.0x", "01.0" are not versions).
+bool parse_version(const std::string& text, int* major, int* minor) {
+    const size_t dot = text.find('.');
+    return dot != std::string::npos && parse_decimal(text.substr(0, dot), major) &&
+           parse_decimal(text.substr(dot + 1), minor);
+}
+
 class MetadataReader {
 public:
     explicit MetadataReader(const Metadata& metadata) : metadata_(metadata) {}
@@ -215,8 +234,8 @@ Status describe_param(const Optimizer& optimizer, int64_t index, PlanBuilder* pl
 
 class CheckpointReader {
 public:
-    CheckpointReader(const Optimizer& optimizer, const SafetensorsView& view)
-        : optimizer_(optimizer), algorithm_(optimizer.algorithm()), view_(view), meta_(view.metadata) {}
+    CheckpointReader(const Optimizer& optimizer, const ByteSource& source, const SafetensorsView& view)
+        : optimizer_(optimizer), algorithm_(optimizer.algorithm()), source_(source), view_(view), meta_(view.metadata) {}
 
     Status check_header() const {
         std::string format, version, algorithm, stored_checksum;
@@ -225,9 +244,9 @@ public:
                       format.c_str());
         BNB_FORWARD(meta_.text("format_version", &version));
         int major = 0, minor = 0;
-        char tail = 0;
-        BNB_RETURN_IF(std::sscanf(version.c_str(), "%d.%d%c", &major, &minor, &tail) != 2 || major < 1 || minor < 0,
-                      BNB_ERR_BAD_FORMAT, "format_version = '%s' is not MAJOR.MINOR", version.c_str());
+        BNB_RETURN_IF(!parse_version(version, &major, &minor) || major < 1, BNB_ERR_BAD_FORMAT,
+                      "format_version = '%s' is not MAJOR.MINOR (decimal numbers without sign, space or leading zero)",
+                      version.c_str());
         BNB_RETURN_IF(major > kFormatVersionMajor, BNB_ERR_VERSION,
                       "the checkpoint has format version %d.%d; this library (%s) reads format %d.x", major, minor,
                       BNB_VERSION_STRING, kFormatVersionMajor);
@@ -306,9 +325,7 @@ public:
             raw.num_states = static_cast<int>(num_states);
             for (int s = 0; s < raw.num_states; ++s) BNB_FORWARD(locate_state(index, s, mode, &raw));
             if (view_.tensors.count(clip_tensor(index)) > 0) {
-                const TensorIn* t = nullptr;
-                BNB_FORWARD(tensor(clip_tensor(index), "F32", {kClipHistory}, &t));
-                raw.clip_history = reinterpret_cast<const float*>(t->data);
+                BNB_FORWARD(tensor(clip_tensor(index), "F32", {kClipHistory}, &raw.clip_history));
             }
         }
         const std::string source = "parameter " + std::to_string(index);
@@ -356,9 +373,10 @@ private:
         return BNB_STATE_MODE_NONE;
     }
 
-    // The tensor `name` with the expected dtype and shape, after its checksum.
+    // The tensor `name` with the expected dtype and shape. Its bytes are read (and checked against its
+    // checksum, after the copy: what is checked is what is kept) when build_param_state() decodes it.
     Status tensor(const std::string& name, const char* dtype, const std::vector<int64_t>& shape,
-                  const TensorIn** out) const {
+                  RawTensor* out) const {
         const auto it = view_.tensors.find(name);
         BNB_RETURN_IF(it == view_.tensors.end(), BNB_ERR_BAD_FORMAT, "tensor '%s' is missing", name.c_str());
         BNB_RETURN_IF(it->second.dtype != dtype || it->second.shape != shape, BNB_ERR_BAD_FORMAT,
@@ -366,35 +384,37 @@ private:
                       name.c_str(), it->second.dtype.c_str(), it->second.shape.size(), dtype);
         std::string stored;
         BNB_FORWARD(meta_.text("checksum." + name, &stored));
-        BNB_RETURN_IF(checksums_enforced() && stored != checksum_hex(checksum64(it->second.data, it->second.bytes)),
-                      BNB_ERR_BAD_FORMAT, "tensor '%s' does not match its checksum: the file is corrupt", name.c_str());
-        *out = &it->second;
+        const ByteSource& source = source_;
+        const TensorIn& t = it->second;
+        out->read = [&source, &t, name, stored](void* dst, size_t bytes) -> Status {
+            BNB_RETURN_IF(bytes != t.bytes, BNB_ERR_INTERNAL, "tensor '%s': %zu bytes asked, it has %zu", name.c_str(),
+                          bytes, t.bytes);
+            BNB_FORWARD(source.read(t.offset, dst, bytes));
+            BNB_RETURN_IF(checksums_enforced() && stored != checksum_hex(checksum64(dst, bytes)), BNB_ERR_BAD_FORMAT,
+                          "tensor '%s' does not match its checksum: the file is corrupt", name.c_str());
+            return Status::ok_status();
+        };
         return Status::ok_status();
     }
 
-    // Points `raw` at state `state`'s tensors (codes or values, absmax, map), checked and checksummed.
+    // Points `raw` at state `state`'s tensors (codes or values, absmax, map), dtypes and shapes checked.
     Status locate_state(int64_t index, int state, bnb_state_mode mode, RawParamState* raw) const {
         const int64_t n = optimizer_.param(index).param.numel;
         const int64_t rows = algorithm_.rows[state];
-        const TensorIn* t = nullptr;
         if (mode == BNB_STATE_MODE_32BIT) {
-            BNB_FORWARD(tensor(state_tensor(index, state), "F32", row_shape(rows, n), &t));
-            raw->data[state] = t->data;
-            return Status::ok_status();
+            return tensor(state_tensor(index, state), "F32", row_shape(rows, n), &raw->data[state]);
         }
-        BNB_FORWARD(tensor(state_tensor(index, state), "U8", row_shape(rows, n), &t));
-        raw->data[state] = t->data;
-        BNB_FORWARD(tensor(absmax_tensor(index, state), "F32", row_shape(rows, absmax_per_row(mode, n)), &t));
-        raw->absmax[state] = reinterpret_cast<const float*>(t->data);
+        BNB_FORWARD(tensor(state_tensor(index, state), "U8", row_shape(rows, n), &raw->data[state]));
+        BNB_FORWARD(tensor(absmax_tensor(index, state), "F32", row_shape(rows, absmax_per_row(mode, n)),
+                           &raw->absmax[state]));
         std::string map_name;
         BNB_FORWARD(meta_.text(state_tensor(index, state) + ".qmap", &map_name));
-        BNB_FORWARD(tensor(map_name, "F32", {kMapSize}, &t));
-        raw->qmap[state] = reinterpret_cast<const float*>(t->data);
-        return Status::ok_status();
+        return tensor(map_name, "F32", {kMapSize}, &raw->qmap[state]);
     }
 
     const Optimizer& optimizer_;
     const AlgorithmTraits& algorithm_;
+    const ByteSource& source_;
     const SafetensorsView& view_;
     MetadataReader meta_;
 };
@@ -439,14 +459,27 @@ Status plan_checkpoint(const Optimizer& optimizer, CheckpointPlan* out) {
     for (const TensorOut& t : tensors) table[t.name] = TensorSignature{t.dtype, t.shape};
     m["header_checksum"] = checksum_hex(header_checksum(m, table));
     BNB_FORWARD(plan_safetensors(m, std::move(tensors), &out->file));
+    const size_t bound = max_checkpoint_header(optimizer.param_count(), optimizer.group_count());
+    BNB_RETURN_IF(out->file.prefix.size() - 8 > bound, BNB_ERR_UNSUPPORTED,
+                  "the checkpoint header would be %zu bytes, above the %zu a reader accepts for %lld parameters and "
+                  "%lld groups (FORMAT.md)",
+                  out->file.prefix.size() - 8, bound, static_cast<long long>(optimizer.param_count()),
+                  static_cast<long long>(optimizer.group_count()));
     out->host_copies = std::move(plan.host_copies);
     return Status::ok_status();
 }
 
-Status load_checkpoint(Optimizer& optimizer, const uint8_t* data, size_t size) {
+size_t max_checkpoint_header(int64_t params, int64_t groups) {
+    const uint64_t entries = static_cast<uint64_t>(params > 0 ? params : 0) + static_cast<uint64_t>(groups > 0 ? groups : 0);
+    const uint64_t bound = kHeaderBase + kHeaderPerEntry * entries;
+    return bound < kMaxSafetensorsHeader ? static_cast<size_t>(bound) : kMaxSafetensorsHeader;
+}
+
+Status load_checkpoint(Optimizer& optimizer, const ByteSource& source) {
     SafetensorsView view;
-    BNB_FORWARD(parse_safetensors(data, size, &view));
-    CheckpointReader reader(optimizer, view);
+    BNB_FORWARD(parse_safetensors(source, max_checkpoint_header(optimizer.param_count(), optimizer.group_count()),
+                                  &view));
+    CheckpointReader reader(optimizer, source, view);
     BNB_FORWARD(reader.check_header());
     std::vector<Hparams> groups;
     BNB_FORWARD(reader.read_groups(&groups));
@@ -456,10 +489,16 @@ Status load_checkpoint(Optimizer& optimizer, const uint8_t* data, size_t size) {
     BNB_RETURN_IF(count != optimizer.param_count(), BNB_ERR_INVALID_ARGUMENT,
                   "the checkpoint has %lld parameters, this optimizer %lld", static_cast<long long>(count),
                   static_cast<long long>(optimizer.param_count()));
+    // Every parameter's new states are decoded and validated before any is installed (a failure frees
+    // them and leaves the optimizer as it was); no copy of the file is held.
     std::vector<LoadedParam> params(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) BNB_FORWARD(reader.read_param(i, groups, &params[static_cast<size_t>(i)]));
     optimizer.install_state(std::move(groups), std::move(params));
     return Status::ok_status();
+}
+
+Status load_checkpoint(Optimizer& optimizer, const uint8_t* data, size_t size) {
+    return load_checkpoint(optimizer, MemorySource(data, size));
 }
 
 }  // namespace bnb

@@ -29,8 +29,19 @@ struct CheckpointPlan {
 // are copied to the host (the device must be idle: the API settles it first).
 Status plan_checkpoint(const Optimizer& optimizer, CheckpointPlan* out);
 
+// Note [header bound]: a checkpoint's header is at most 64 KiB plus 4 KiB per parameter and per group
+// (what bnb8 writes takes about 2.5 KiB for a parameter with every override set, 0.7 KiB for a group),
+// and never above kMaxSafetensorsHeader. The loader rejects a longer header before allocating it, so a
+// hostile length costs neither time nor memory; the writer refuses to write one.
+constexpr uint64_t kHeaderBase = 64 * 1024;
+constexpr uint64_t kHeaderPerEntry = 4 * 1024;
+size_t max_checkpoint_header(int64_t params, int64_t groups);
+
 // Validates a whole checkpoint against `optimizer` and, only if everything is valid and the new states
-// could be allocated, replaces its hyper-parameters, step counters and states.
+// could be allocated, replaces its hyper-parameters, step counters and states. Tensors are read from
+// `source` straight into the new states (no copy of the file); what is checked (checksums, ranges) is
+// the copy that is kept.
+Status load_checkpoint(Optimizer& optimizer, const ByteSource& source);
 Status load_checkpoint(Optimizer& optimizer, const uint8_t* data, size_t size);
 
 }  // namespace bnb

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
+#include <string>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -27,7 +29,7 @@ bool read_u64(const json& value, uint64_t* out) {
     return true;
 }
 
-Status parse_entry(const std::string& name, const json& entry, size_t data_size, TensorIn* out,
+Status parse_entry(const std::string& name, const json& entry, uint64_t data_size, TensorIn* out,
                    std::pair<uint64_t, uint64_t>* range) {
     BNB_RETURN_IF(!entry.is_object(), BNB_ERR_BAD_FORMAT, "tensor '%s' is not a JSON object", name.c_str());
     const auto dtype = entry.find("dtype");
@@ -62,8 +64,8 @@ Status parse_entry(const std::string& name, const json& entry, size_t data_size,
                   "tensor '%s': data_offsets span %llu bytes, its shape needs %llu", name.c_str(),
                   static_cast<unsigned long long>(end - begin), static_cast<unsigned long long>(bytes));
     BNB_RETURN_IF(end > data_size, BNB_ERR_BAD_FORMAT,
-                  "tensor '%s' ends at byte %llu of a %zu-byte data section (truncated file?)", name.c_str(),
-                  static_cast<unsigned long long>(end), data_size);
+                  "tensor '%s' ends at byte %llu of a %llu-byte data section (truncated file?)", name.c_str(),
+                  static_cast<unsigned long long>(end), static_cast<unsigned long long>(data_size));
     out->bytes = static_cast<size_t>(bytes);
     *range = {begin, end};
     return Status::ok_status();
@@ -111,28 +113,56 @@ Status write_safetensors(const SafetensorsPlan& plan, ByteSink& sink) {
     return Status::ok_status();
 }
 
-Status parse_safetensors(const uint8_t* data, size_t size, SafetensorsView* out) {
-    BNB_RETURN_IF(size < 8, BNB_ERR_BAD_FORMAT, "%zu bytes are too few for a safetensors file (truncated?)", size);
-    const uint64_t header_size = get_u64_le(data);
-    BNB_RETURN_IF(header_size > kMaxSafetensorsHeader, BNB_ERR_BAD_FORMAT,
-                  "header length %llu exceeds the %zu-byte limit", static_cast<unsigned long long>(header_size),
-                  kMaxSafetensorsHeader);
+Status MemorySource::read(uint64_t offset, void* dst, size_t bytes) const {
+    BNB_RETURN_IF(offset > size_ || bytes > size_ - offset, BNB_ERR_BAD_FORMAT,
+                  "bytes [%llu, %llu) lie past the end of the %zu-byte buffer (truncated?)",
+                  static_cast<unsigned long long>(offset), static_cast<unsigned long long>(offset + bytes), size_);
+    if (bytes > 0) std::memcpy(dst, data_ + offset, bytes);
+    return Status::ok_status();
+}
+
+Status parse_safetensors(const ByteSource& source, size_t max_header, SafetensorsView* out) {
+    const uint64_t size = source.size();
+    BNB_RETURN_IF(size < 8, BNB_ERR_BAD_FORMAT, "%llu bytes are too few for a safetensors file (truncated?)",
+                  static_cast<unsigned long long>(size));
+    uint8_t length[8];
+    BNB_FORWARD(source.read(0, length, sizeof length));
+    const uint64_t header_size = get_u64_le(length);
+    // Bounded before anything is allocated: a hostile length costs nothing.
+    BNB_RETURN_IF(header_size > max_header, BNB_ERR_BAD_FORMAT, "header length %llu exceeds the %zu-byte limit",
+                  static_cast<unsigned long long>(header_size), max_header);
     BNB_RETURN_IF(header_size > size - 8, BNB_ERR_BAD_FORMAT,
-                  "header length %llu runs past the end of the %zu-byte file (truncated?)",
-                  static_cast<unsigned long long>(header_size), size);
+                  "header length %llu runs past the end of the %llu-byte file (truncated?)",
+                  static_cast<unsigned long long>(header_size), static_cast<unsigned long long>(size));
+    std::string header_text(static_cast<size_t>(header_size), '\0');
+    BNB_FORWARD(source.read(8, &header_text[0], header_text.size()));
     // The JSON object, then only the spaces that pad the data section to 8 bytes: any other byte there
     // (a NUL would end the JSON parse early) means the header is damaged.
-    const char* text = reinterpret_cast<const char*>(data + 8);
-    size_t json_size = static_cast<size_t>(header_size);
+    const char* text = header_text.data();
+    size_t json_size = header_text.size();
     while (json_size > 0 && text[json_size - 1] == ' ') --json_size;
     BNB_RETURN_IF(json_size == 0 || text[json_size - 1] != '}', BNB_ERR_BAD_FORMAT,
                   "the header does not end with a JSON object followed by space padding");
     BNB_RETURN_IF(std::memchr(text, '\0', json_size) != nullptr, BNB_ERR_BAD_FORMAT, "the header contains a NUL byte");
-    const json header = json::parse(text, text + json_size, nullptr, /*allow_exceptions=*/false);
+    // Strict JSON: a key repeated in one object is an error (nlohmann keeps the last one silently, other
+    // readers the first, so the two could disagree on what the file says).
+    std::vector<std::set<std::string>> open_objects;
+    std::string duplicate;
+    const json::parser_callback_t strict = [&](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) open_objects.emplace_back();
+        if (event == json::parse_event_t::object_end && !open_objects.empty()) open_objects.pop_back();
+        if (event == json::parse_event_t::key && !open_objects.empty() && parsed.is_string() &&
+            !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+            duplicate = parsed.get<std::string>();
+        }
+        return true;
+    };
+    const json header = json::parse(text, text + json_size, strict, /*allow_exceptions=*/false);
     BNB_RETURN_IF(header.is_discarded() || !header.is_object(), BNB_ERR_BAD_FORMAT,
                   "the header is not a valid JSON object");
-    const uint8_t* section = data + 8 + header_size;
-    const size_t section_size = size - 8 - static_cast<size_t>(header_size);
+    BNB_RETURN_IF(!duplicate.empty(), BNB_ERR_BAD_FORMAT, "the header repeats the key '%s'", duplicate.c_str());
+    const uint64_t section = 8 + header_size;
+    const uint64_t section_size = size - section;
 
     SafetensorsView view;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
@@ -148,7 +178,7 @@ Status parse_safetensors(const uint8_t* data, size_t size, SafetensorsView* out)
         TensorIn tensor;
         std::pair<uint64_t, uint64_t> range;
         BNB_FORWARD(parse_entry(it.key(), *it, section_size, &tensor, &range));
-        tensor.data = section + range.first;
+        tensor.offset = section + range.first;
         ranges.push_back(range);
         view.tensors[it.key()] = std::move(tensor);
     }
@@ -162,8 +192,8 @@ Status parse_safetensors(const uint8_t* data, size_t size, SafetensorsView* out)
         expected = range.second;
     }
     BNB_RETURN_IF(expected != section_size, BNB_ERR_BAD_FORMAT,
-                  "the tensors cover %llu bytes of a %zu-byte data section", static_cast<unsigned long long>(expected),
-                  section_size);
+                  "the tensors cover %llu bytes of a %llu-byte data section", static_cast<unsigned long long>(expected),
+                  static_cast<unsigned long long>(section_size));
     *out = std::move(view);
     return Status::ok_status();
 }

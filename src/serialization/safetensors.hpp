@@ -14,7 +14,8 @@
 
 namespace bnb {
 
-// Readers such as the Rust safetensors crate refuse larger headers.
+// Readers such as the Rust safetensors crate refuse larger headers; a caller of parse_safetensors()
+// passes its own, usually much smaller, bound (a bnb8 checkpoint's follows from the optimizer).
 constexpr size_t kMaxSafetensorsHeader = 100000000;
 
 struct TensorOut {
@@ -44,10 +45,30 @@ public:
 
 Status write_safetensors(const SafetensorsPlan& plan, ByteSink& sink);
 
+// Where bytes are read from: a caller's buffer or a file read with pread (never a memory map, so a file
+// truncated during a load gives a status instead of SIGBUS). read() fills `dst` completely or fails.
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    virtual uint64_t size() const = 0;
+    virtual Status read(uint64_t offset, void* dst, size_t bytes) const = 0;
+};
+
+class MemorySource : public ByteSource {
+public:
+    MemorySource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+    uint64_t size() const override { return size_; }
+    Status read(uint64_t offset, void* dst, size_t bytes) const override;
+
+private:
+    const uint8_t* data_;
+    size_t size_;
+};
+
 struct TensorIn {
     std::string dtype;
     std::vector<int64_t> shape;
-    const uint8_t* data;
+    uint64_t offset;  // of the first byte, from the start of the source
     size_t bytes;
 };
 
@@ -56,9 +77,10 @@ struct SafetensorsView {
     std::map<std::string, TensorIn> tensors;
 };
 
-// Parses and validates the container (header bounds, JSON, entry types, dtype sizes against shapes,
-// offsets inside the file, contiguous and complete coverage). Views point into `data`.
-Status parse_safetensors(const uint8_t* data, size_t size, SafetensorsView* out);
+// Reads and validates the container (header length against `max_header` before anything is allocated,
+// strict JSON without duplicate keys, entry types, dtype sizes against shapes, offsets inside the source,
+// contiguous and complete coverage). Only the header is read; tensors are read later through `source`.
+Status parse_safetensors(const ByteSource& source, size_t max_header, SafetensorsView* out);
 
 // Bytes per element of a safetensors dtype name, 0 when unknown.
 size_t safetensors_dtype_size(const std::string& dtype);
