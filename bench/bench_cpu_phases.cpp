@@ -134,7 +134,7 @@ void run_path(Isa isa, int64_t big) {
     const Timing dequantize = best_of(7, kSmall * kPasses, [&] {
         for (int pass = 0; pass < kPasses; ++pass) {
             for (int b = 0; b < kBlocks; ++b) {
-                table.dequantize(sq, codes.data() + b * bnb::kBlockSize, bnb::kBlockSize, 0.5f,
+                table.dequantize(sq, select, codes.data() + b * bnb::kBlockSize, bnb::kBlockSize, 0.5f,
                                  out.data() + b * bnb::kBlockSize);
             }
         }
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     std::printf("| path | dequantize (1 state) | quantize (1 state) | rule + loads/stores | 8-bit update, L2 "
                 "| 8-bit update, memory | 32-bit update, L2 | 32-bit update, memory |\n");
     std::printf("|---|--:|--:|--:|--:|--:|--:|--:|\n");
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vbmi}) {
         if (bnb::cpu::isa_available(isa)) {
             run_path(isa, big);
         } else {

@@ -117,7 +117,9 @@ struct BlockKernel {
         const auto absmax_of = [&](int j) {
             return v.mode == BNB_STATE_MODE_8BIT_BLOCKWISE ? v.rows[j].absmax[block] : args.old_absmax[j];
         };
-        bool fused = is_8bit && !short_block;
+        // Lanes that dequantize whole blocks faster than per chunk (L::kDequantizeBlocks: byte permutes, 64
+        // codes at a time) always go through the scratch block.
+        bool fused = !L::kDequantizeBlocks && is_8bit && !short_block;
         for (int j = 0; j < kSlots; ++j) fused = fused && absmax_of(j) != 0.0f;
         float* state_of[kStates];
         const uint8_t* fused_codes[kStates] = {};
@@ -138,7 +140,7 @@ struct BlockKernel {
                     std::memcpy(sc.codes[j], codes, static_cast<size_t>(len));
                     codes = sc.codes[j];
                 }
-                if (!fused) L::dequantize_block(row.tables, codes, padded, absmax, state);
+                if (!fused) L::dequantize_block(row.tables, args.select[j], codes, padded, absmax, state);
             } else {
                 std::memcpy(state, v.values[j] + begin, sizeof(float) * static_cast<size_t>(len));
                 std::fill(state + len, state + padded, 0.0f);
@@ -284,8 +286,9 @@ BNB_KERNEL_ENTRY void quantize_kernel(const QuantTables& q, const SelectTable* t
 }
 
 template <class L>
-BNB_KERNEL_ENTRY void dequantize_kernel(const QuantTables& q, const uint8_t* codes, int n, float absmax, float* out) {
-    L::dequantize_block(q, codes, n, absmax, out);
+BNB_KERNEL_ENTRY void dequantize_kernel(const QuantTables& q, const SelectTable* table, const uint8_t* codes, int n,
+                                        float absmax, float* out) {
+    L::dequantize_block(q, table, codes, n, absmax, out);
 }
 
 template <class L>

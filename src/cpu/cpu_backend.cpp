@@ -163,6 +163,7 @@ const KernelTable& kernels_for(Isa isa) {
     switch (isa) {
 #if defined(BNB_HAVE_AVX512_KERNELS)
         case Isa::kAvx512: return kAvx512Kernels;
+        case Isa::kAvx512Vbmi: return kAvx512VbmiKernels;
 #endif
 #if defined(BNB_HAVE_AVX2_KERNELS)
         case Isa::kAvx2: return kAvx2Kernels;

@@ -22,11 +22,16 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
       list(APPEND _bnb_avx512_options -Wno-maybe-uninitialized)
     endif()
     set_source_files_properties(cpu/kernels_avx512.cpp PROPERTIES COMPILE_OPTIONS "${_bnb_avx512_options}")
+    # The VBMI kernels: the same lanes with byte-permute dequantization (GCC 12 and Clang know -mavx512vbmi
+    # wherever they know the AVX-512 flags above).
+    list(APPEND BNB8_SOURCES cpu/kernels_avx512_vbmi.cpp)
+    set_source_files_properties(cpu/kernels_avx512_vbmi.cpp PROPERTIES COMPILE_OPTIONS
+                                "${_bnb_avx512_options};-mavx512vbmi")
     list(APPEND _bnb_isa_definitions BNB_HAVE_AVX512_KERNELS)
   endif()
 endif()
 # Every unit that names the kernel tables or chooses among them knows which exist.
 set_property(SOURCE cpu/isa.cpp cpu/cpu_backend.cpp cpu/kernels_scalar.cpp cpu/kernels_avx2.cpp
-             cpu/kernels_avx512.cpp APPEND PROPERTY COMPILE_DEFINITIONS ${_bnb_isa_definitions})
-set(BNB_CPU_ISA_OBJECT_NAMES kernels_avx2.cpp kernels_avx512.cpp)
+             cpu/kernels_avx512.cpp cpu/kernels_avx512_vbmi.cpp APPEND PROPERTY COMPILE_DEFINITIONS ${_bnb_isa_definitions})
+set(BNB_CPU_ISA_OBJECT_NAMES kernels_avx2.cpp kernels_avx512.cpp kernels_avx512_vbmi.cpp)
 message(STATUS "bnb8 CPU kernels: scalar ${_bnb_isa_definitions}")

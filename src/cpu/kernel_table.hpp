@@ -51,8 +51,10 @@ struct PassKernels {
 using QuantizeKernel = void (*)(const QuantTables& q, const SelectTable* table, const float* s, int n,
                                 const BlockScale& scale, uint8_t* codes);
 
-// out[i] = dequantize(q, codes[i], absmax) for n codes (a multiple of 16).
-using DequantizeKernel = void (*)(const QuantTables& q, const uint8_t* codes, int n, float absmax, float* out);
+// out[i] = dequantize(q, codes[i], absmax) for n codes (a multiple of 16); `table` is select_table_for(q)
+// (nullptr allowed), whose byte planes some lanes use.
+using DequantizeKernel = void (*)(const QuantTables& q, const SelectTable* table, const uint8_t* codes, int n,
+                                  float absmax, float* out);
 
 struct KernelTable {
     PassKernels kernels[kRuleCount][kDtypeCount];  // [rule][dtype - 1]
@@ -74,6 +76,7 @@ extern const KernelTable kAvx2Kernels;
 #endif
 #if defined(BNB_HAVE_AVX512_KERNELS)
 extern const KernelTable kAvx512Kernels;
+extern const KernelTable kAvx512VbmiKernels;
 #endif
 
 }  // namespace cpu

@@ -13,6 +13,34 @@ namespace {
 // What a state element gets for a value x of its own sign: the select rule, then the sign fix.
 uint8_t code_of(const QuantTables& q, float x) { return sign_fixed_code(q, select_code(q, x), x); }
 
+// Note [compact select table]: finds the range of |top| outside which each sign's entries are constant
+// (and never rise), and copies the entries in between.
+void build_compact(SelectTable* t) {
+    constexpr uint32_t kNoRise = 0xFFFFu << 16;
+    constexpr uint32_t kLastFinite = 0x7F7Fu;  // the last bucket below the Inf/NaN exponent
+    uint32_t lo = kLastFinite, hi = 0;
+    for (uint32_t sign = 0; sign < 2; ++sign) {
+        const uint32_t* e = t->entry + (sign << 15);
+        uint32_t a = 0;
+        while (a < kLastFinite && e[a + 1] == e[0] && (e[0] & kNoRise) == kNoRise) ++a;
+        uint32_t b = kLastFinite;
+        while (b > 0 && e[b - 1] == e[kLastFinite] && (e[kLastFinite] & kNoRise) == kNoRise) --b;
+        if ((e[0] & kNoRise) != kNoRise) a = 0;
+        if ((e[kLastFinite] & kNoRise) != kNoRise) b = kLastFinite;
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+    }
+    t->nan_code = t->entry[0x7FC0u] & 0xFFu;
+    t->has_compact = hi >= lo && hi - lo + 1 <= static_cast<uint32_t>(kCompactHalfCapacity);
+    if (!t->has_compact) return;
+    t->compact_lo = lo;
+    t->compact_hi = hi;
+    t->compact_half = hi - lo + 1;
+    for (uint32_t sign = 0; sign < 2; ++sign) {
+        for (uint32_t top = lo; top <= hi; ++top) t->compact[top - lo + sign * t->compact_half] = t->entry[sign << 15 | top];
+    }
+}
+
 // Fills the table; false if some bucket's code rises more than once.
 bool build(const QuantTables& q, SelectTable* t) {
     for (uint32_t top = 0; top < static_cast<uint32_t>(kSelectBuckets); ++top) {
@@ -35,6 +63,11 @@ bool build(const QuantTables& q, SelectTable* t) {
             rise = below;
         }
         t->entry[top] = rise << 16 | first;
+    }
+    build_compact(t);
+    for (int c = 0; c < kMapSize; ++c) {
+        const uint32_t bits = float_to_bits(q.values[c]);
+        for (int k = 0; k < 4; ++k) t->planes[k][c] = static_cast<uint8_t>(bits >> (8 * k));
     }
     return true;
 }

@@ -7,7 +7,9 @@
 //    norms are identical for every instruction set the machine has, and the AVX-512 lanes on emulated
 //    instructions (c/emulated/; every machine), and 1, 2, 3 and 7 threads;
 //  - the vector code selection equals quantize_value() for all 2^32 float bit patterns but +-Inf (which
-//    the lanes never see: Note [lane select table]), for both maps;
+//    the lanes never see: Note [lane select table]), for both maps, through the full and the compact
+//    select table (Note [compact select table]);
+//  - every path's dequantization equals dequantize() for every code of both maps;
 //  - the thread count's resolution (config, BNB8_NUM_THREADS, the CPU count), and the path BNB8_CPU_ISA
 //    selects.
 // The paths this machine cannot run are listed in the output ("not run here"), never silently passed.
@@ -42,7 +44,7 @@ namespace {
 
 using bnb::cpu::Isa;
 
-const Isa kIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512};
+const Isa kIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vbmi};
 const int kThreadCounts[] = {1, 2, 3, 7};
 const int64_t kSizes[] = {1, 7, 256, 300, 4100, 70001};
 constexpr int kSteps = 3;
@@ -62,6 +64,7 @@ std::vector<Path> paths_here() {
     }
 #if defined(BNB_TEST_AVX512_EMULATED)
     out.push_back(Path{"avx512-emulated", &bnb_test::avx512_emulated_kernels()});
+    out.push_back(Path{"avx512vbmi-emulated", &bnb_test::avx512_vbmi_emulated_kernels()});
 #endif
     return out;
 }
@@ -73,7 +76,7 @@ void paths_report(void**) {
         if (!bnb::cpu::isa_available(isa)) missing += std::string(" ") + bnb::cpu::isa_name(isa);
     }
 #if !defined(BNB_TEST_AVX512_EMULATED)
-    missing += " avx512-emulated (built without SIMDe)";
+    missing += " avx512-emulated avx512vbmi-emulated (built without SIMDe)";
 #endif
     std::printf("[ INFO     ] CPU paths compared:%s; not run here (machine or build lacks them):%s\n", ran.c_str(),
                 missing.empty() ? " none" : missing.c_str());
@@ -290,6 +293,38 @@ void compare_paths(const Case& c) {
     std::printf("[ INFO     ] %s: %d runs equal to the scalar path on 1 thread, bit for bit\n", c.name, compared);
 }
 
+// Every path's dequantization kernel against dequantize() for every code of both maps, at several
+// absmax values (the VBMI byte permutes rebuild each map value from four planes), with and without the
+// select table (the lanes fall back to per-lane lookups without it), codes in every lane position.
+void paths_dequantize_all_codes(void**) {
+    const std::vector<Path> paths = paths_here();
+    for (bnb_qmap_kind kind : {BNB_QMAP_SIGNED, BNB_QMAP_UNSIGNED}) {
+        const bnb::QuantTables q = bnb::QuantMap::builtin(kind)->tables();
+        const bnb::cpu::SelectTable* table = bnb::cpu::select_table_for(q);
+        assert_non_null(table);
+        alignas(64) uint8_t codes[256];
+        alignas(64) float out[256];
+        for (int shift = 0; shift < 256; shift += 37) {
+            for (int i = 0; i < 256; ++i) codes[i] = static_cast<uint8_t>((i * 151 + shift) & 0xFF);  // a permutation
+            for (float absmax : {1.0f, 0.37f, -2.5e-3f, 1e-38f, 3e38f, 0.0f}) {
+                for (const Path& path : paths) {
+                    for (const bnb::cpu::SelectTable* t : {table, static_cast<const bnb::cpu::SelectTable*>(nullptr)}) {
+                        path.kernels->dequantize(q, t, codes, 256, absmax, out);
+                        for (int i = 0; i < 256; ++i) {
+                            const float want = bnb::dequantize(q, codes[i], absmax);
+                            if (bnb::float_to_bits(out[i]) != bnb::float_to_bits(want)) {
+                                fail_msg("%s: code %d, absmax %g: %a, not %a", path.name.c_str(), codes[i],
+                                         static_cast<double>(absmax), static_cast<double>(out[i]),
+                                         static_cast<double>(want));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 void paths_agree(void** state) { compare_paths(*static_cast<const Case*>(*state)); }
 
 // Code selection over every float ------------------------------------------------------------------------
@@ -305,9 +340,14 @@ void select_all_floats(bnb_qmap_kind kind) {
     std::string names;
     const std::vector<Path> here = paths_here();
     for (size_t i = 1; i < here.size(); ++i) {  // every path but the scalar one
+        // The VBMI lanes differ from the plain AVX-512 ones only in dequantization: their quantize_block
+        // is the same source, so on emulated instructions (the slow part of this sweep) it runs once.
+        if (here[i].name == "avx512vbmi-emulated") continue;
         paths.push_back(here[i].kernels);
         names += " " + here[i].name;
     }
+    assert_true(table->has_compact);  // the built-in maps fit the compact table (Note [compact select table])
+    names += " compact-table";
     const bnb::BlockScale unit{1.0f, 1.0f, false};
     constexpr int kWorkers = 2;
     uint64_t mismatches[kWorkers] = {};
@@ -326,6 +366,9 @@ void select_all_floats(bnb_qmap_kind kind) {
                 for (int i = 0; i < 256; ++i) {
                     expected[i] = bnb::quantize_value(q, s[i], unit);
                     if (bnb::cpu::select_with_table(*table, s[i]) != expected[i] && mismatches[w]++ == 0) {
+                        first_bad[w] = bnb::float_to_bits(s[i]);
+                    }
+                    if (bnb::cpu::select_with_compact_table(*table, s[i]) != expected[i] && mismatches[w]++ == 0) {
                         first_bad[w] = bnb::float_to_bits(s[i]);
                     }
                 }
@@ -370,9 +413,21 @@ void paths_thread_count(void**) {
 // process, under each value (tests/CMakeLists.txt), since the variable is read once, at the first step.
 void isa_env_cap(void**) {
     const char* value = std::getenv("BNB8_CPU_ISA");
-    Isa expected = bnb::cpu::detected_isa();
-    if (value != nullptr && std::strcmp(value, "scalar") == 0) expected = Isa::kScalar;
-    if (value != nullptr && std::strcmp(value, "avx2") == 0 && expected == Isa::kAvx512) expected = Isa::kAvx2;
+    // Note [path preference]: the faster paths are the ones that need more instructions, so the choice is
+    // the highest path the machine has, capped.
+    Isa expected = Isa::kScalar;
+    for (Isa isa : kIsas) {
+        if (bnb::cpu::isa_available(isa)) expected = isa;
+    }
+    assert_int_equal(static_cast<int>(bnb::cpu::detected_isa()), static_cast<int>(expected));
+    const auto cap = [&](const char* name, Isa at_most) {
+        if (value != nullptr && std::strcmp(value, name) == 0 && static_cast<int>(expected) > static_cast<int>(at_most)) {
+            expected = at_most;
+        }
+    };
+    cap("scalar", Isa::kScalar);
+    cap("avx2", Isa::kAvx2);
+    cap("avx512", Isa::kAvx512);
     const Isa active = bnb::cpu::active_isa();
     std::printf("[ INFO     ] BNB8_CPU_ISA=%s, detected %s: steps take the %s path\n", value ? value : "(unset)",
                 bnb::cpu::isa_name(bnb::cpu::detected_isa()), bnb::cpu::isa_name(active));
@@ -385,6 +440,7 @@ int main(int argc, char** argv) {
     std::vector<CMUnitTest> tests;
     tests.push_back(cmocka_unit_test(paths_report));
     tests.push_back(cmocka_unit_test(paths_thread_count));
+    tests.push_back(cmocka_unit_test(paths_dequantize_all_codes));
     std::vector<std::string> names;
     names.reserve(sizeof kCases / sizeof kCases[0]);
     for (const Case& c : kCases) {

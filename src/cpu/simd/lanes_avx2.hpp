@@ -161,7 +161,9 @@ struct Lanes {
     }
 
     // out[i] = map[codes[i]] * absmax (+0.0 when absmax is 0) for n (a multiple of 8) codes.
-    static void dequantize_block(const QuantTables& q, const uint8_t* codes, int n, float absmax, float* out) {
+    static constexpr bool kDequantizeBlocks = false;  // the block driver dequantizes in the lanes
+    static void dequantize_block(const QuantTables& q, const SelectTable*, const uint8_t* codes, int n, float absmax,
+                                 float* out) {
         if (absmax == 0.0f) {
             for (int i = 0; i < n; i += kWidth) _mm256_storeu_ps(out + i, _mm256_setzero_ps());
             return;

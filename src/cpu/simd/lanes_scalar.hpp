@@ -41,7 +41,9 @@ struct Lanes {
     static F running_absmax(F running, F s) { return absmax_accumulate(running, s); }
     static float lanes_absmax(F running) { return running; }
 
-    static void dequantize_block(const QuantTables& q, const uint8_t* codes, int n, float absmax, float* out) {
+    static constexpr bool kDequantizeBlocks = false;  // the block driver dequantizes in the lanes
+    static void dequantize_block(const QuantTables& q, const SelectTable*, const uint8_t* codes, int n, float absmax,
+                                 float* out) {
         for (int i = 0; i < n; ++i) out[i] = bnb::dequantize(q, codes[i], absmax);
     }
     static F dequantize(const QuantTables& q, const uint8_t* codes, F absmax) { return bnb::dequantize(q, *codes, absmax); }

@@ -15,6 +15,7 @@
 #include <cstring>
 
 typedef simde__mmask16 __mmask16;
+typedef simde__mmask64 __mmask64;
 
 namespace bnb_avx512_emulation {
 
