@@ -16,7 +16,8 @@ set(_bnb_java_dir ${CMAKE_CURRENT_BINARY_DIR}/java)
 set(_bnb_java_generated ${_bnb_java_dir}/generated/org/bnb8)
 set(BNB_JAVA_JAR ${CMAKE_BINARY_DIR}/lib/bnb8.jar)
 set(_bnb_java_sources ${PROJECT_SOURCE_DIR}/bindings/java/org/bnb8/Bnb8Exception.java
-                      ${PROJECT_SOURCE_DIR}/bindings/java/org/bnb8/DirectBuffers.java)
+                      ${PROJECT_SOURCE_DIR}/bindings/java/org/bnb8/DirectBuffers.java
+                      ${PROJECT_SOURCE_DIR}/bindings/java/org/bnb8/NativeLibrary.java)
 
 set_source_files_properties(${PROJECT_SOURCE_DIR}/bindings/bnb8.i PROPERTIES CPLUSPLUS ON)
 swig_add_library(bnb8_java TYPE MODULE LANGUAGE java
@@ -31,10 +32,17 @@ target_include_directories(bnb8_java PRIVATE ${JAVA_INCLUDE_PATH} ${JAVA_INCLUDE
 target_link_libraries(bnb8_java PRIVATE bnb8)
 set_target_properties(bnb8_java PROPERTIES
   OUTPUT_NAME bnb8_java PREFIX lib LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib
-  BUILD_RPATH "$ORIGIN" INSTALL_RPATH "$ORIGIN")
+  BUILD_RPATH "$ORIGIN" INSTALL_RPATH "$ORIGIN" BUILD_RPATH_USE_ORIGIN ON)  # no absolute path into the build tree
 
 # The jar: the generated file set depends on bnb8.i, so javac takes whatever SWIG wrote (a shell glob at
-# build time), after the module target has run SWIG.
+# build time), after the module target has run SWIG. It carries the native libraries under
+# org/bnb8/native/<os>-<arch>/ with a list "files" in load order (dependencies first), which
+# NativeLibrary.java extracts and loads: the jar alone is enough, no -Djava.library.path.
+string(TOLOWER "${CMAKE_SYSTEM_NAME}-${CMAKE_SYSTEM_PROCESSOR}" _bnb_java_platform)
+string(REPLACE "amd64" "x86_64" _bnb_java_platform "${_bnb_java_platform}")
+set(_bnb_java_native ${_bnb_java_dir}/classes/org/bnb8/native/${_bnb_java_platform})
+set(_bnb_java_soname libbnb8.so.${PROJECT_VERSION_MAJOR})
+file(WRITE ${_bnb_java_dir}/native_files "${_bnb_java_soname}\nlibbnb8_java.so\n")
 set(_bnb_javac_flags -encoding UTF-8 -Xlint:all,-serial)
 if(BNB_WERROR)
   list(APPEND _bnb_javac_flags -Werror)
@@ -44,11 +52,26 @@ add_custom_command(OUTPUT ${BNB_JAVA_JAR}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${_bnb_java_dir}/classes
   COMMAND sh -c "exec \"$0\" \"$@\" '${_bnb_java_generated}'/*.java" ${Java_JAVAC_EXECUTABLE} ${_bnb_javac_flags}
           -d ${_bnb_java_dir}/classes ${_bnb_java_sources}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${_bnb_java_native}
+  COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:bnb8> ${_bnb_java_native}/${_bnb_java_soname}
+  COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:bnb8_java> ${_bnb_java_native}/libbnb8_java.so
+  COMMAND ${CMAKE_COMMAND} -E copy ${_bnb_java_dir}/native_files ${_bnb_java_native}/files
   COMMAND ${Java_JAR_EXECUTABLE} cf ${BNB_JAVA_JAR} -C ${_bnb_java_dir}/classes .
-  DEPENDS bnb8_java ${_bnb_java_sources}
+  DEPENDS bnb8 bnb8_java ${_bnb_java_sources}
   COMMENT "Building the Java binding's jar lib/bnb8.jar"
   VERBATIM)
 add_custom_target(bnb8_jar ALL DEPENDS ${BNB_JAVA_JAR})
+
+# Maven coordinates org.bnb8:bnb8:<version>. Installed as <datadir>/java/bnb8.jar (Debian's place for
+# jars) and into a Maven repository layout under <datadir>/maven-repo (as Debian's maven-repo-helper
+# does), usable as a file:// repository; `mvn -o install:install-file` puts it into ~/.m2 (README).
+set(BNB_JAVA_PLATFORM ${_bnb_java_platform})
+set(BNB_JAVA_POM ${CMAKE_BINARY_DIR}/lib/bnb8.pom)
+configure_file(${PROJECT_SOURCE_DIR}/bindings/java/pom.xml.in ${BNB_JAVA_POM} @ONLY)
+set(_bnb_maven_dir ${CMAKE_INSTALL_DATADIR}/maven-repo/org/bnb8/bnb8/${PROJECT_VERSION})
+install(FILES ${BNB_JAVA_JAR} DESTINATION ${CMAKE_INSTALL_DATADIR}/java COMPONENT java)
+install(FILES ${BNB_JAVA_JAR} DESTINATION ${_bnb_maven_dir} RENAME bnb8-${PROJECT_VERSION}.jar COMPONENT java)
+install(FILES ${BNB_JAVA_POM} DESTINATION ${_bnb_maven_dir} RENAME bnb8-${PROJECT_VERSION}.pom COMPONENT java)
 
 # bnb_add_java_program(<target> <source> <classes dir> [CLASSPATH <jars...>]): compiles one program
 # against bnb8.jar; its class path (bnb8.jar and the given jars) is left in <target>_CLASSPATH.

@@ -20,13 +20,32 @@ set_property(TARGET bnb8_python PROPERTY SWIG_COMPILE_OPTIONS -doxygen)
 target_link_libraries(bnb8_python PRIVATE bnb8 Python3::Module)
 set_target_properties(bnb8_python PROPERTIES
   OUTPUT_NAME _native PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${BNB_PYTHON_PACKAGE_DIR}
-  BUILD_RPATH "$ORIGIN/../../lib" INSTALL_RPATH "$ORIGIN/../..")
+  BUILD_RPATH "$ORIGIN/../../lib" INSTALL_RPATH "$ORIGIN")
 bnb_target_sanitizers(bnb8_python)
 
-# The pure-Python modules of the package, copied beside the generated ones.
-set(BNB_PYTHON_SOURCES __init__.py functional.py interop.py _library.py nn.py
-  optim/__init__.py optim/optimizer.py optim/_classes.py optim/adam.py optim/adamw.py optim/ademamix.py
-  optim/lamb.py optim/lars.py optim/lion.py optim/rmsprop.py optim/sgd.py optim/adagrad.py)
+# The pure-Python modules of the package and its subpackages, copied beside the generated ones (found by
+# a glob, so a new module or subpackage needs no edit here; CONFIGURE_DEPENDS re-globs at build time).
+set(_bnb_python_source_dir ${PROJECT_SOURCE_DIR}/bindings/python/bnb8)
+file(GLOB_RECURSE BNB_PYTHON_SOURCES CONFIGURE_DEPENDS RELATIVE ${_bnb_python_source_dir} ${_bnb_python_source_dir}/*.py)
 foreach(file ${BNB_PYTHON_SOURCES})
-  configure_file(${PROJECT_SOURCE_DIR}/bindings/python/bnb8/${file} ${BNB_PYTHON_PACKAGE_DIR}/${file} COPYONLY)
+  configure_file(${_bnb_python_source_dir}/${file} ${BNB_PYTHON_PACKAGE_DIR}/${file} COPYONLY)
 endforeach()
+
+# Installing the package (component python): bnb8/ with the SWIG module and a copy of libbnb8.so.N beside
+# it (the module's RUNPATH is $ORIGIN), so the folder works wherever it is copied, as a wheel needs.
+# `cmake --install <build> --component python` installs it into BNB_PYTHON_INSTALL_DIR (relative: under
+# the prefix); with BNB_INSTALL_PYTHON=ON a plain `cmake --install` does too. setup.py (pip) uses this.
+option(BNB_INSTALL_PYTHON "cmake --install also installs the Python package bnb8 (else only --component python)" OFF)
+set(BNB_PYTHON_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}/site-packages"
+    CACHE PATH "Folder the Python package bnb8 is installed into (relative paths are under the prefix)")
+set(_bnb_python_exclude EXCLUDE_FROM_ALL)
+if(BNB_INSTALL_PYTHON)
+  set(_bnb_python_exclude "")
+endif()
+set(_bnb_python_dest ${BNB_PYTHON_INSTALL_DIR}/bnb8)
+install(TARGETS bnb8_python LIBRARY DESTINATION ${_bnb_python_dest} COMPONENT python ${_bnb_python_exclude})
+install(FILES $<TARGET_FILE:bnb8> RENAME libbnb8.so.${PROJECT_VERSION_MAJOR} DESTINATION ${_bnb_python_dest}
+        COMPONENT python ${_bnb_python_exclude})
+install(FILES ${BNB_PYTHON_PACKAGE_DIR}/native.py DESTINATION ${_bnb_python_dest} COMPONENT python ${_bnb_python_exclude})
+install(DIRECTORY ${_bnb_python_source_dir}/ DESTINATION ${_bnb_python_dest} COMPONENT python ${_bnb_python_exclude}
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)

@@ -370,16 +370,11 @@ import java.nio.ShortBuffer;
 %}
 
 /* The JNI class is package-private: its raw entry points take addresses, so they stay behind the
- * proxies' checks. The native library: -Dorg.bnb8.library=/path/to/libbnb8_java.so, else
- * libbnb8_java.so on java.library.path. */
+ * proxies' checks. The native library: -Dorg.bnb8.library=/path/to/libbnb8_java.so, else the copy
+ * inside bnb8.jar, else libbnb8_java.so on java.library.path (bindings/java/org/bnb8/NativeLibrary.java). */
 %pragma(java) jniclassclassmodifiers="final class"
 %pragma(java) jniclasscode=%{
   static {
-    String path = System.getProperty("org.bnb8.library");
-    if (path != null) {
-      System.load(path);
-    } else {
-      System.loadLibrary("bnb8_java");
-    }
+    NativeLibrary.load();
   }
 %}
