@@ -123,11 +123,10 @@ def test_malformed_step_counters_are_refused_by_python(step):
     assert not opt.state  # nothing changed
 
 
-@pytest.mark.xfail(strict=True, reason="needs the library's step-counter validation (issue 13 finding 1, "
-                                       "/work/wt13): once it lands this passes and the strict mark fails the "
-                                       "suite, so remove the mark then")
 def test_int64_max_step_counter_is_refused_by_the_library():
+    # Python passes it through (it fits an int64); the library bounds it (BNB_ERR_BAD_FORMAT -> RuntimeError).
     params, state = saved_adam(2 ** 63 - 1)
     opt = optim.Adam32bit(params)
-    with pytest.raises(ValueError, match="step"):
+    with pytest.raises(RuntimeError, match=r"step 9223372036854775807 is outside \[0, BNB_MAX_STEP"):
         opt.load_state_dict(state)
+    assert not opt.state  # nothing changed
