@@ -228,6 +228,7 @@ class Optimizer8bit(torch.optim.Optimizer):
         self._synced_groups = {}    # group index -> hyper-parameters last given to the library
         self._synced_overrides = {}  # parameter index -> {key id: value} last given to the library
         self._views = {}            # parameter index -> views of its state buffers
+        self._entries = {}          # parameter index -> the self.state[p] dict this optimizer filled
 
     # -- the hooks a subclass may override (bitsandbytes' names and arguments) --
 
@@ -361,11 +362,12 @@ class Optimizer8bit(torch.optim.Optimizer):
                         self.init_state(group, p, gindex, pindex)
                     self.update_step(group, p, gindex, pindex)
             self._sync_overrides()
+            imported = self._import_assigned_states()
             self._native.step()
         finally:
             queued, self._queued = self._queued, []
             self._unbind_grads(queued)
-        self._refresh_state(queued)
+        self._refresh_state(queued + [p for p in imported if all(p is not q for q in queued)])
         return loss
 
     def last_step_info(self):
@@ -377,6 +379,34 @@ class Optimizer8bit(torch.optim.Optimizer):
         return self._native.state_bytes()
 
     # -- self.state[p]: views of the library's buffers --
+
+    def _import_assigned_states(self):
+        """Imports the entries that code outside this class put into self.state (a new dict for a
+        parameter, as torch.distributed.optim.ZeroRedundancyOptimizer.load_state_dict does for the
+        parameters of its rank) before the library steps, so they are used and not silently replaced by
+        the library's states. Entries take any layout load_state_dict() accepts. On an error the
+        library's states are restored and the error names the parameter."""
+        assigned = []
+        for p in self._params():
+            index = self._index.get(id(p))
+            if index is None or p not in self.state or self.state[p] is self._entries.get(index):
+                continue
+            assigned.append((p, index, self.state[p]))
+        if not assigned:
+            return []
+        snapshot = self._native.to_bytes()
+        try:
+            for p, index, entry in assigned:
+                name = f"state[{tuple(p.shape)} parameter {index}]"
+                if interop.is_torch_optim_state({"state": {0: entry}}):
+                    entry = interop.entry_from_torch_optim(self._native, index, p.numel(), entry, self.algorithm, name)
+                interop.import_param_state(self._native, index, p.numel(), entry, self.algorithm, False, name)
+        except BaseException:
+            self._native.from_bytes(snapshot)
+            raise
+        for _, index, _ in assigned:
+            self._views.pop(index, None)
+        return [p for p, _, _ in assigned]
 
     def _params(self):
         return [p for group in self.param_groups for p in group["params"]]
@@ -397,6 +427,7 @@ class Optimizer8bit(torch.optim.Optimizer):
             entry.clear()
             entry["step"] = info.step
             entry.update(self._views[index])
+            self._entries[index] = entry
             if self.algorithm in ("lamb", "lars"):
                 entry.update(interop.auxiliary_state(self._native, index, self.algorithm, torch.from_numpy))
 
@@ -463,6 +494,7 @@ class Optimizer8bit(torch.optim.Optimizer):
             self._sync_groups()
             raise
         self._views.clear()
+        self._entries.clear()
         self.state = defaultdict(dict)
         self._refresh_state(self._params())
 
@@ -475,6 +507,7 @@ class Optimizer8bit(torch.optim.Optimizer):
         them (optimizer.state[p]["state1"], a state_dict() not yet saved) keep that memory alive until
         they are released (see bnb8.Optimizer.close)."""
         self._views.clear()
+        self._entries.clear()
         self.state = defaultdict(dict)
         self._native.close()
 
