@@ -7,9 +7,8 @@
 
 #include "bnb8.h"
 #include "boundary.hpp"
+#include "core/backend.hpp"
 #include "core/optimizer.hpp"
-#include "cuda/device_memory.hpp"
-#include "cuda/device_steps.hpp"
 #include "optimizer_handle.hpp"
 
 using bnb::Status;
@@ -24,7 +23,7 @@ Status check_handle(const bnb_optimizer* optimizer) {
 }
 
 Status check_cuda_build(const char* instead) {
-    BNB_RETURN_IF(!bnb::cuda::compiled_in(), BNB_ERR_UNSUPPORTED, "this build of bnb8 has no CUDA backend%s%s",
+    BNB_RETURN_IF(!bnb::device_backend().compiled_in(), BNB_ERR_UNSUPPORTED, "this build of bnb8 has no CUDA backend%s%s",
                   instead[0] != '\0' ? "; " : "", instead);
     return Status::ok_status();
 }
@@ -43,7 +42,8 @@ Status current_device(const bnb::ParamStates& states, int32_t* out) {
         if (where.kind == bnb::MemoryKind::kManaged) {
             const void* data = has_values ? static_cast<const void*>(values.data()) : codes.data();
             const int64_t bytes = has_values ? values.bytes() : codes.bytes();
-            BNB_FORWARD(bnb::cuda::last_prefetch_location(data, static_cast<size_t>(bytes), where.device, &here));
+            BNB_FORWARD(bnb::device_backend().last_prefetch_location(data, static_cast<size_t>(bytes), where.device,
+                                                                     &here));
         }
         *out = first || here == *out ? here : BNB_DEVICE_UNKNOWN;
         first = false;
@@ -68,7 +68,7 @@ extern "C" bnb_status bnb_cuda_device_count(int32_t* out_count) {
         BNB_RETURN_IF(out_count == nullptr, BNB_ERR_INVALID_ARGUMENT, "out_count is NULL");
         BNB_FORWARD(check_cuda_build(""));
         int32_t count = 0;
-        BNB_FORWARD(bnb::cuda::device_count(&count));
+        BNB_FORWARD(bnb::device_backend().device_count(&count));
         *out_count = count;
         return Status::ok_status();
     });
@@ -94,7 +94,7 @@ extern "C" bnb_status bnb_optimizer_set_amp_hooks(bnb_optimizer* optimizer, cons
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
         BNB_FORWARD(check_cuda_build(""));
-        bnb::cuda::DeviceSteps* steps = optimizer->impl.device_steps();
+        bnb::DeviceSteps* steps = optimizer->impl.device_steps();
         if (steps == nullptr && grad_scale == nullptr && found_inf == nullptr) return Status::ok_status();
         BNB_RETURN_IF(steps == nullptr, BNB_ERR_INVALID_STATE,
                       "no CUDA parameter is registered, so the hooks' device is unknown; register the CUDA "
@@ -133,7 +133,7 @@ extern "C" bnb_status bnb_optimizer_page_out_states(bnb_optimizer* optimizer) {
     return guarded(__func__, [&]() -> Status {
         BNB_FORWARD(check_handle(optimizer));
         BNB_FORWARD(check_cuda_build(""));
-        bnb::cuda::DeviceSteps* steps = optimizer->impl.device_steps();
+        bnb::DeviceSteps* steps = optimizer->impl.device_steps();
         if (steps == nullptr) return Status::ok_status();
         return steps->page_out(optimizer->impl.device_params(), optimizer->impl.config().cuda_stream);
     });

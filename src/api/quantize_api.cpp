@@ -4,9 +4,9 @@
 
 #include "bnb8.h"
 #include "boundary.hpp"
+#include "core/fp_env.hpp"
 #include "core/qmap.hpp"
 #include "core/tensor.hpp"
-#include "cpu/fp_env.hpp"
 #include "cpu/quantize_blockwise.hpp"
 
 using bnb::Status;
@@ -40,7 +40,7 @@ Status quantize(const bnb::QuantMap& map, const bnb_tensor* src, int64_t block_s
                   static_cast<long long>(block_size));
     BNB_RETURN_IF(src->numel > 0 && codes == nullptr, BNB_ERR_INVALID_ARGUMENT, "codes is NULL");
     BNB_RETURN_IF(src->numel > 0 && absmax == nullptr, BNB_ERR_INVALID_ARGUMENT, "absmax is NULL");
-    bnb::cpu::FpEnvGuard fp_env;
+    bnb::FpEnvGuard fp_env;
     bnb::cpu::quantize_blockwise(map.tables(), src->data, static_cast<bnb_dtype>(src->dtype), src->numel, block_size,
                                  codes, absmax);
     return Status::ok_status();
@@ -53,7 +53,7 @@ Status dequantize(const bnb::QuantMap& map, const uint8_t* codes, const float* a
                   static_cast<long long>(block_size));
     BNB_RETURN_IF(dst->numel > 0 && codes == nullptr, BNB_ERR_INVALID_ARGUMENT, "codes is NULL");
     BNB_RETURN_IF(dst->numel > 0 && absmax == nullptr, BNB_ERR_INVALID_ARGUMENT, "absmax is NULL");
-    bnb::cpu::FpEnvGuard fp_env;
+    bnb::FpEnvGuard fp_env;
     bnb::cpu::dequantize_blockwise(map.tables(), codes, absmax, dst->numel, block_size,
                                    static_cast<bnb_dtype>(dst->dtype), dst->data);
     return Status::ok_status();

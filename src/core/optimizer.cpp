@@ -5,10 +5,9 @@
 #include <string>
 #include <utility>
 
+#include "backend.hpp"
 #include "clipping.hpp"
-#include "cpu/cpu_backend.hpp"
-#include "cpu/fp_env.hpp"
-#include "cuda/device_steps.hpp"
+#include "fp_env.hpp"
 #include "names.hpp"
 #include "state_import.hpp"
 #include "step_scalars.hpp"
@@ -124,7 +123,7 @@ Status Optimizer::check_param_tensors(const bnb_tensor* param, const bnb_tensor*
 Status Optimizer::add_param(int64_t group, const bnb_tensor* param, const bnb_tensor* grad, int64_t* out_index) {
     BNB_FORWARD(check_group(group));
     BNB_FORWARD(check_param_tensors(param, grad));
-    if (param->device != BNB_DEVICE_CPU) BNB_FORWARD(cuda::attach_device(param->device, &device_));
+    if (param->device != BNB_DEVICE_CPU) BNB_FORWARD(device_backend().attach(param->device, &device_));
     ParamEntry entry;
     entry.param = *param;
     entry.has_grad = grad != nullptr;
@@ -305,21 +304,21 @@ Status Optimizer::create_first_step_states() {
 }
 
 // ALGORITHMS.md §5.1 step 3 for one parameter: clipping scale and scalars of its step t + 1.
-void Optimizer::prepare_cpu_step(ParamEntry& entry, cpu::ParamStep* out) {
+void Optimizer::prepare_cpu_step(ParamEntry& entry, HostParamStep* out) {
     const int64_t t = entry.step + 1;
     const Hparams h = effective_hparams_of(entry);
     const Options o = effective_options_of(entry);
     const bnb_dtype dtype = static_cast<bnb_dtype>(entry.param.dtype);
     float gs = 1.0f;
     if (o.percentile_clipping < 100) {
-        const float q = cpu::gradient_sq_norm(entry.grad.data, dtype, entry.param.numel);
+        const float q = host_backend().gradient_sq_norm(entry.grad.data, dtype, entry.param.numel);
         gs = update_clipping(entry.states.clip_history.data(), t, q, o.percentile_clipping);
     }
     const StepScalars scalars = compute_step_scalars(algorithm(), h, t, gs);
 
     ParamStates& states = entry.states;
     const int64_t n = entry.param.numel;
-    cpu::ParamStepView view{};
+    ParamStepView view{};
     view.param = entry.param.data;
     view.grad = entry.grad.data;
     view.numel = n;
@@ -335,12 +334,12 @@ void Optimizer::prepare_cpu_step(ParamEntry& entry, cpu::ParamStep* out) {
             if (states.mode == BNB_STATE_MODE_32BIT) {
                 view.values[slot] = states.values[s].data() + r * n;
             } else {
-                view.rows[slot] = cpu::QuantRow{states.codes[s].data() + r * n, states.absmax[s].data() + r * per_row,
-                                                states.maps[s]->tables()};
+                view.rows[slot] = QuantRow{states.codes[s].data() + r * n, states.absmax[s].data() + r * per_row,
+                                           states.maps[s]->tables()};
             }
         }
     }
-    out->rule = cpu::RuleChoice{&algorithm(), config_.nesterov, states.num_states > 0};
+    out->rule = RuleChoice{&algorithm(), config_.nesterov, states.num_states > 0};
     out->view = view;
     out->scalars = scalars;
     entry.last_gradient_scale = gs;
@@ -358,10 +357,10 @@ Status Optimizer::step_on_stream(void* cuda_stream) {
                       "parameter %zu has taken %lld steps, BNB_MAX_STEP: its step counter cannot advance", i,
                       static_cast<long long>(params_[i].step));
     }
-    cpu::FpEnvGuard fp_env;
+    FpEnvGuard fp_env;
     StepReport report;
-    std::vector<cpu::ParamStep> cpu_steps;  // reserved before anything changes: no allocation fails later
-    cpu_steps.reserve(params_.size());
+    // Made before anything changes: no allocation fails later.
+    const std::unique_ptr<HostStepPlan> host_plan = host_backend().plan(params_.size());
     bool host_work = false, device_work = false;
     for (const ParamEntry& entry : params_) {
         if (entry.has_grad) (entry.param.device == BNB_DEVICE_CPU ? host_work : device_work) = true;
@@ -370,7 +369,8 @@ Status Optimizer::step_on_stream(void* cuda_stream) {
         for (const ParamEntry& entry : params_) {
             if (!entry.has_grad || entry.param.device != BNB_DEVICE_CPU) continue;
             report.nonfinite_count +=
-                cpu::count_nonfinite(entry.grad.data, static_cast<bnb_dtype>(entry.grad.dtype), entry.grad.numel);
+                host_backend().count_nonfinite(entry.grad.data, static_cast<bnb_dtype>(entry.grad.dtype),
+                                               entry.grad.numel);
         }
     }
     bool skip = report.nonfinite_count > 0;  // §5.1 step 2: the whole step is a no-op
@@ -378,8 +378,8 @@ Status Optimizer::step_on_stream(void* cuda_stream) {
         // The device decides on its own whether the step is skipped (AMP found-inf, non-finite gradients,
         // the host's count included); CPU parameters, if any, wait for that decision.
         BNB_FORWARD(create_first_step_states());
-        cuda::DeviceStepRequest request{&algorithm(), config_.nesterov, config_.skip_step_on_nonfinite, cuda_stream,
-                                        report.nonfinite_count, host_work, device_params()};
+        DeviceStepRequest request{&algorithm(), config_.nesterov, config_.skip_step_on_nonfinite, cuda_stream,
+                                  report.nonfinite_count, host_work, device_params()};
         bool device_skipped = false;
         last_step_on_device_ = false;
         BNB_FORWARD(device_->step(request, &device_skipped));
@@ -396,19 +396,20 @@ Status Optimizer::step_on_stream(void* cuda_stream) {
     if (!device_work) BNB_FORWARD(create_first_step_states());
     for (ParamEntry& entry : params_) {
         if (!(entry.has_grad && entry.param.device == BNB_DEVICE_CPU)) continue;
-        cpu_steps.emplace_back();
-        prepare_cpu_step(entry, &cpu_steps.back());
+        HostParamStep planned;
+        prepare_cpu_step(entry, &planned);
+        host_plan->add(planned);
     }
-    cpu::step_params(cpu_steps.data(), cpu_steps.size(), config_.num_threads);
-    const cpu::ParamStep* done = cpu_steps.data();
+    host_plan->run(config_.num_threads);
+    size_t done = 0;
     for (ParamEntry& entry : params_) {
         if (!(entry.has_grad && entry.param.device == BNB_DEVICE_CPU)) continue;
-        report.nonfinite_count += done->outcome.nonfinite;
+        const StepOutcome& outcome = host_plan->outcome(done++);
+        report.nonfinite_count += outcome.nonfinite;
         report.params_stepped += 1;
-        entry.last_trust_ratio = done->outcome.trust_ratio;
-        entry.last_update_sq_norm = done->outcome.update_sq_norm;
+        entry.last_trust_ratio = outcome.trust_ratio;
+        entry.last_update_sq_norm = outcome.update_sq_norm;
         entry.step += 1;
-        ++done;
     }
     last_step_ = report;
     return Status::ok_status();
@@ -426,17 +427,17 @@ StepReport Optimizer::last_step() const {
 
 Status Optimizer::settle() {
     if (!device_) return Status::ok_status();
-    std::vector<cuda::DeviceParam> params = device_params();
+    std::vector<DeviceParam> params = device_params();
     return device_->settle(params, &device_report_);
 }
 
-std::vector<cuda::DeviceParam> Optimizer::device_params() {
-    std::vector<cuda::DeviceParam> out;
+std::vector<DeviceParam> Optimizer::device_params() {
+    std::vector<DeviceParam> out;
     for (size_t i = 0; i < params_.size(); ++i) {
         ParamEntry& entry = params_[i];
         if (entry.param.device == BNB_DEVICE_CPU) continue;
-        out.push_back(cuda::DeviceParam{static_cast<int64_t>(i), &entry, effective_hparams_of(entry),
-                                        effective_options_of(entry)});
+        out.push_back(DeviceParam{static_cast<int64_t>(i), &entry, effective_hparams_of(entry),
+                                  effective_options_of(entry)});
     }
     return out;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "algorithm.hpp"
+#include "backend.hpp"
 #include "bnb8.h"
 #include "config.hpp"
 #include "overrides.hpp"
@@ -15,15 +16,6 @@
 #include "status.hpp"
 
 namespace bnb {
-
-namespace cpu {
-struct ParamStep;
-}  // namespace cpu
-
-namespace cuda {
-class DeviceSteps;
-struct DeviceParam;
-}  // namespace cuda
 
 struct ParamEntry {
     bnb_tensor param{};
@@ -101,10 +93,10 @@ public:
     // what the device decided or measured (step counters, reports) into the parameter entries; every
     // entry point that reads them calls it first. Without CUDA parameters it does nothing.
     Status settle();
-    // The CUDA side: nullptr until a CUDA parameter is registered.
-    cuda::DeviceSteps* device_steps() { return device_.get(); }
-    // Every CUDA parameter with its effective settings, in registration order.
-    std::vector<cuda::DeviceParam> device_params();
+    // The device side: nullptr until a device parameter is registered.
+    DeviceSteps* device_steps() { return device_.get(); }
+    // Every device parameter with its effective settings, in registration order.
+    std::vector<DeviceParam> device_params();
 
     // Replaces every group's hyper-parameters and every parameter's step counter, overrides and states.
     // The caller (the checkpoint loader) has validated everything; this cannot fail.
@@ -122,14 +114,14 @@ private:
     Status create_first_step_states();
     static void adopt_states(ParamStates& current, ParamStates&& fresh) noexcept;
     // §5.1 step 3, first half, for a CPU parameter with a gradient: clipping scale and scalars into `out`;
-    // cpu::step_params() then updates all of them at once (Note [CPU threads]).
-    void prepare_cpu_step(ParamEntry& entry, cpu::ParamStep* out);
+    // the host backend's plan then updates all of them at once (HostStepPlan::run).
+    void prepare_cpu_step(ParamEntry& entry, HostParamStep* out);
 
     OptimizerConfig config_;
     std::vector<Hparams> groups_;
     std::vector<ParamEntry> params_;
     StepReport last_step_;                       // the host's part of the last step's report
-    std::unique_ptr<cuda::DeviceSteps> device_;  // steps of the CUDA parameters, all on one device
+    std::unique_ptr<DeviceSteps> device_;        // steps of the device parameters, all on one device
     bool last_step_on_device_ = false;           // the last step enqueued device work
     StepReport device_report_;                   // the device's part, as of the last settle()
 };

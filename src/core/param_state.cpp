@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "backend.hpp"
 #include "clipping.hpp"
-#include "cuda/device_memory.hpp"
 #include "rules/quant.hpp"
 
 namespace bnb {
@@ -50,7 +50,8 @@ bnb_state_mode choose_state_mode(const Options& options, int64_t numel) {
 StatePlacement state_placement(const bnb_tensor& param, bool paged) {
     if (param.device == BNB_DEVICE_CPU) return StatePlacement{};
     // Note [paged fallback]: a device without managed memory keeps paged states in device memory.
-    const bool managed = paged && param.numel >= kPagedMinNumel && cuda::supports_managed_memory(param.device);
+    const bool managed =
+        paged && param.numel >= kPagedMinNumel && device_backend().supports_managed_memory(param.device);
     return StatePlacement{managed ? Placement::managed(param.device) : Placement::on_device(param.device),
                           Placement::on_device(param.device)};
 }

@@ -1,8 +1,8 @@
 // A move-only array of optimizer state in host memory (64-byte aligned, on huge pages when large:
-// host_memory.hpp), CUDA device memory or CUDA managed memory. Allocation failures come back as a
-// Status (BNB_ERR_OUT_OF_MEMORY, or BNB_ERR_CUDA), never as an exception, so a step or load that cannot
-// get memory changes nothing. data() is a host pointer only for host buffers; read(), write() and
-// assign() work for every kind.
+// host_memory.hpp), or in device or managed memory of the device backend (backend.hpp: CUDA). Allocation
+// failures come back as a Status (BNB_ERR_OUT_OF_MEMORY, or BNB_ERR_CUDA), never as an exception, so a
+// step or load that cannot get memory changes nothing. data() is a host pointer only for host buffers;
+// read(), write() and assign() work for every kind.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "cuda/device_memory.hpp"
+#include "backend.hpp"
 #include "host_memory.hpp"
 #include "memory_placement.hpp"
 #include "status.hpp"
@@ -58,10 +58,10 @@ public:
                 BNB_RETURN_IF(!repeated_byte(fill, &byte), BNB_ERR_INTERNAL,
                               "%s: device buffers can only be filled with a repeated byte", what);
                 void* raw = nullptr;
-                BNB_FORWARD(cuda::allocate(bytes, where, what, &raw));
+                BNB_FORWARD(device_backend().allocate(bytes, where, what, &raw));
                 fresh.data_ = static_cast<T*>(raw);
                 fresh.size_ = count;
-                BNB_FORWARD(cuda::fill(raw, byte, bytes, where));
+                BNB_FORWARD(device_backend().fill(raw, byte, bytes, where));
             }
         }
         swap(fresh);
@@ -86,8 +86,8 @@ public:
             std::memcpy(data_, src.data_, static_cast<size_t>(bytes()));
             return Status::ok_status();
         }
-        return cuda::copy(data_, src.data_, static_cast<size_t>(bytes()), on_host() ? src.placement_.device
-                                                                                     : placement_.device);
+        return device_backend().copy(data_, src.data_, static_cast<size_t>(bytes()),
+                                     on_host() ? src.placement_.device : placement_.device);
     }
 
     // Copies elements [first, first + count) into host memory at dst.
@@ -97,7 +97,7 @@ public:
             std::memcpy(dst, data_ + first, static_cast<size_t>(count) * sizeof(T));
             return Status::ok_status();
         }
-        return cuda::copy(dst, data_ + first, static_cast<size_t>(count) * sizeof(T), placement_.device);
+        return device_backend().copy(dst, data_ + first, static_cast<size_t>(count) * sizeof(T), placement_.device);
     }
 
     // Copies `count` elements from host memory at src into elements [first, first + count).
@@ -107,7 +107,7 @@ public:
             std::memcpy(data_ + first, src, static_cast<size_t>(count) * sizeof(T));
             return Status::ok_status();
         }
-        return cuda::copy(data_ + first, src, static_cast<size_t>(count) * sizeof(T), placement_.device);
+        return device_backend().copy(data_ + first, src, static_cast<size_t>(count) * sizeof(T), placement_.device);
     }
 
     void reset() { StateBuffer().swap(*this); }
@@ -144,7 +144,7 @@ private:
         if (on_host()) {
             host_release(data_);
         } else {
-            cuda::release(data_, placement_);
+            device_backend().release(data_, placement_);
         }
     }
 

@@ -14,15 +14,9 @@
 namespace bnb {
 namespace cpu {
 
-// Which rule a parameter uses: the algorithm plus the switches that select a rule variant.
-struct RuleChoice {
-    const AlgorithmTraits* algorithm;
-    bool nesterov;  // SGD
-    bool stateful;  // SGD: momentum > 0 at the parameter's first step
-};
-
-// One parameter's update: the caller fills rule, view and scalars; step_params() writes outcome and
-// uses the rest as its working space (so a step allocates nothing once its ParamSteps exist).
+// One parameter's update: the caller fills rule, view and scalars (a core HostParamStep); step_params()
+// writes outcome and uses the rest as its working space (so a step allocates nothing once its ParamSteps
+// exist).
 struct ParamStep {
     RuleChoice rule;
     ParamStepView view;

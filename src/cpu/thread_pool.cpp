@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "fp_env.hpp"
+#include "core/fp_env.hpp"
 
 namespace bnb {
 namespace cpu {

@@ -1,6 +1,7 @@
-// Host-side CUDA memory services behind StateBuffer and the checks of CUDA tensors. Plain C++ (no CUDA
-// types), so every translation unit can call it; a build without CUDA links the versions in no_cuda.cpp,
-// which return BNB_ERR_UNSUPPORTED (they are never reached there: CUDA tensors are rejected first).
+// Host-side CUDA memory services behind the CUDA DeviceBackend (device_backend.cpp), which StateBuffer
+// and the checks of CUDA tensors call. Plain C++ (no CUDA types); a build without CUDA links the
+// versions in no_cuda.cpp, which return BNB_ERR_UNSUPPORTED (never reached there: CUDA tensors are
+// rejected first).
 // Every CUDA error becomes a Status naming the call; nothing aborts.
 #pragma once
 

@@ -16,9 +16,10 @@
 #include "device_types.hpp"
 
 namespace bnb {
-namespace cuda {
 
-struct DeviceParam;
+struct DeviceParam;  // core/backend.hpp
+
+namespace cuda {
 
 // The rule a parameter steps with (core/rule_id.hpp); one kernel instantiation per rule and dtype.
 // `num_states` is the parameter's state count (SGD has none without momentum).

@@ -11,9 +11,10 @@
 #include "step_counters.hpp"
 
 namespace bnb {
-namespace cuda {
 
-struct DeviceParam;
+struct DeviceParam;  // core/backend.hpp
+
+namespace cuda {
 
 struct StepInputs {
     std::vector<StepParam> params;          // by parameter index; rows == 0: not in this step

@@ -8,7 +8,6 @@
 #endif
 
 namespace bnb {
-namespace cpu {
 
 #if defined(BNB_FP_ENV_X86)
 namespace {
@@ -58,5 +57,4 @@ FpEnvGuard::FpEnvGuard() {}
 FpEnvGuard::~FpEnvGuard() {}
 #endif
 
-}  // namespace cpu
 }  // namespace bnb

@@ -1,0 +1,2 @@
+#include "cpu/kernels.hpp"
+#include "cuda/memory.hpp"

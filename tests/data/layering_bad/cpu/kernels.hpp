@@ -1,0 +1,3 @@
+#pragma once
+#include "core/ok.hpp"
+#include "cuda/memory.hpp"  // planted: cpu -> cuda

@@ -1,0 +1,3 @@
+#pragma once
+#include "ok.hpp"
+#  include <cpu/kernels.hpp>  // planted: cuda -> cpu, angle brackets and spaces

@@ -1,0 +1,2 @@
+#include "plan.hpp"
+#include "cuda/memory.hpp"  // planted: serialization -> cuda
