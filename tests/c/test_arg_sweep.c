@@ -141,11 +141,13 @@ static void die(const char* what) {
     _exit(3);
 }
 
-/* `bytes` bytes ending at a guard page; `misalign` bytes are taken off the start (still `bytes` long). */
-static void* guarded_alloc(size_t bytes, size_t misalign) {
+/* `bytes` bytes ending at a guard page, as close to it as `align` allows (exactly at it when `bytes` is
+ * a multiple of `align`: one element past the end is a SIGSEGV); `misaligned` starts them one byte past
+ * an aligned address instead. */
+static void* guarded_alloc(size_t bytes, size_t align, int misaligned) {
     if (g_buffers.count == MAX_BUFFERS) die("too many buffers");
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const size_t room = (bytes + misalign + 7) / 8 * 8 + 8;
+    const size_t room = bytes + 2 * align + 8;
     const size_t pages = (room + page - 1) / page;
     unsigned char* map = mmap(NULL, (pages + 1) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED) die("mmap");
@@ -153,8 +155,10 @@ static void* guarded_alloc(size_t bytes, size_t misalign) {
     guarded* g = &g_buffers.b[g_buffers.count++];
     g->map = map;
     g->map_size = (pages + 1) * page;
-    /* The end is 8-byte aligned; a misaligned buffer starts `misalign` bytes past an aligned start. */
-    g->data = map + pages * page - (bytes + 7) / 8 * 8 - (misalign > 0 ? 8 : 0) + misalign;
+    uintptr_t start = (uintptr_t)(map + pages * page - bytes);
+    start -= start % align;
+    if (misaligned) start = start - align + 1;
+    g->data = (unsigned char*)start;
     g->bytes = bytes;
     g->sealed = NULL;
     memset(map, 0xA5, pages * page);
@@ -183,8 +187,8 @@ static int buffers_unchanged(char* why, size_t why_size) {
 /* A pointer argument: a guarded buffer of `bytes`, or NULL / misaligned when the label says so. */
 static void* a_buffer(const mutations* ms, const char* name, size_t bytes, size_t align) {
     if (a_is(ms, name, "NULL")) return NULL;
-    if (a_is(ms, name, "MISALIGNED")) return guarded_alloc(bytes, align > 1 ? 1 : 0);
-    return guarded_alloc(bytes, 0);
+    if (a_is(ms, name, "MISALIGNED")) return guarded_alloc(bytes, align, align > 1);
+    return guarded_alloc(bytes, align, 0);
 }
 
 /* A C string ending (with its NUL) exactly at a guard page: the library must not read past it. */
@@ -383,7 +387,7 @@ static bnb_tensor* a_tensor(const mutations* ms, const char* name, bnb_tensor* s
 /* Guarded copies of the victim's p0 buffers (the same content, other addresses). */
 static bnb_tensor guarded_tensor_like(const test_buffer* b) {
     const size_t n = (size_t)b->numel * (size_t)dtype_bytes(b->dtype);
-    void* data = guarded_alloc(n, 0);
+    void* data = guarded_alloc(n, (size_t)dtype_bytes(b->dtype), 0);
     memcpy(data, b->data, n);
     bnb_tensor t = buffer_tensor(b);
     t.data = data;
@@ -399,6 +403,25 @@ static void* a_sized_out(const mutations* ms, const char* name, size_t bytes) {
     const size_t size = a_size(ms, field, bytes);
     memcpy(p, &size, sizeof size);
     return p;
+}
+
+/* After a successful call with a struct_size below the full struct: only struct_size bytes were written
+ * (the guarded buffer's bytes past them keep the fill). Returns `status`, or BNB_ERR_INTERNAL with the
+ * reason in g_infallible_why. */
+static char g_infallible_why[256];
+
+static bnb_status sized_tail_kept(bnb_status status, const void* out, size_t full) {
+    if (status != BNB_OK || out == NULL) return status;
+    size_t size = 0;
+    memcpy(&size, out, sizeof size);
+    for (size_t i = size; i < full; ++i) {
+        if (((const unsigned char*)out)[i] != 0xA5) {
+            snprintf(g_infallible_why, sizeof g_infallible_why,
+                     "struct_size = %zu, yet byte %zu of the %zu-byte struct was written", size, i, full);
+            return BNB_ERR_INTERNAL;
+        }
+    }
+    return status;
 }
 
 /* ---- config fields, by name ---------------------------------------------------------------------- */
@@ -451,8 +474,6 @@ static bnb_optimizer_config* a_config(const mutations* ms, const char* name) {
  * reason in g_infallible_why) when it did not. */
 
 typedef bnb_status (*call_fn)(env* e, const mutations* ms);
-
-static char g_infallible_why[256];
 
 static bnb_status holds(int condition, const char* why) {
     if (condition) return BNB_OK;
@@ -533,7 +554,9 @@ static bnb_status c_config_init_sized(env* e, const mutations* ms) {
     const size_t size = a_size(ms, "struct_size", sizeof(bnb_optimizer_config));
     const int32_t algorithm = a_i32(ms, "algorithm", BNB_ALGO_ADAM);
     seal();
-    return bnb_optimizer_config_init_sized(cfg, size, algorithm);
+    const bnb_status status = bnb_optimizer_config_init_sized(cfg, size, algorithm);
+    if (status != BNB_OK || cfg == NULL || size >= sizeof *cfg) return status;
+    return sized_tail_kept(status, cfg, sizeof *cfg);
 }
 
 static bnb_status c_create(env* e, const mutations* ms) {
@@ -550,7 +573,7 @@ static bnb_status c_get_config(env* e, const mutations* ms) {
     const bnb_optimizer* opt = a_opt(e, ms);
     bnb_optimizer_config* out = a_sized_out(ms, "out", sizeof(bnb_optimizer_config));
     seal();
-    return bnb_optimizer_get_config(opt, out);
+    return sized_tail_kept(bnb_optimizer_get_config(opt, out), out, sizeof *out);
 }
 
 static bnb_status c_add_group(env* e, const mutations* ms) {
@@ -634,7 +657,7 @@ static bnb_status c_param_info(env* e, const mutations* ms) {
     const int64_t index = a_i64(ms, "index", 0);
     bnb_param_info* out = a_sized_out(ms, "out", sizeof(bnb_param_info));
     seal();
-    return bnb_optimizer_param_info(opt, index, out);
+    return sized_tail_kept(bnb_optimizer_param_info(opt, index, out), out, sizeof *out);
 }
 
 static bnb_status c_set_param_override(env* e, const mutations* ms) {
@@ -670,13 +693,13 @@ static bnb_status c_state_view(env* e, const mutations* ms) {
     const int32_t state = a_i32(ms, "state", BNB_STATE2);
     bnb_state_view* out = a_sized_out(ms, "out", sizeof(bnb_state_view));
     seal();
-    return bnb_optimizer_state_view(opt, index, state, out);
+    return sized_tail_kept(bnb_optimizer_state_view(opt, index, state, out), out, sizeof *out);
 }
 
 /* A valid bnb_param_state of parameter `index`: guarded copies of the victim's own states (importing
  * them is a valid call that changes no value). Value tokens corrupt one entry of a copy. */
 static void* guarded_copy(const void* src, size_t bytes) {
-    void* p = guarded_alloc(bytes, 0);
+    void* p = guarded_alloc(bytes, 4, 0);
     memcpy(p, src, bytes);
     return p;
 }
@@ -779,7 +802,7 @@ static bnb_status c_last_step_info(env* e, const mutations* ms) {
     const bnb_optimizer* opt = a_opt(e, ms);
     bnb_step_info* out = a_sized_out(ms, "out", sizeof(bnb_step_info));
     seal();
-    return bnb_optimizer_last_step_info(opt, out);
+    return sized_tail_kept(bnb_optimizer_last_step_info(opt, out), out, sizeof *out);
 }
 
 /* Path tokens: NULL, EMPTY_STRING, NO_DIR (a missing folder), DIR (a folder), FIFO, DEV_ZERO,
@@ -991,8 +1014,8 @@ static bnb_status c_synchronize(env* e, const mutations* ms) {
 static bnb_status c_set_amp_hooks(env* e, const mutations* ms) {
     bnb_optimizer* opt = a_opt(e, ms);
     /* HOST: a host pointer, which is never device memory. */
-    const float* scale = a_is(ms, "grad_scale", "HOST") ? guarded_alloc(sizeof(float), 0) : NULL;
-    const float* found = a_is(ms, "found_inf", "HOST") ? guarded_alloc(sizeof(float), 0) : NULL;
+    const float* scale = a_is(ms, "grad_scale", "HOST") ? guarded_alloc(sizeof(float), 4, 0) : NULL;
+    const float* found = a_is(ms, "found_inf", "HOST") ? guarded_alloc(sizeof(float), 4, 0) : NULL;
     seal();
     return bnb_optimizer_set_amp_hooks(opt, scale, found);
 }
@@ -1002,7 +1025,7 @@ static bnb_status c_state_location(env* e, const mutations* ms) {
     const int64_t index = a_i64(ms, "index", 1);
     bnb_state_location* out = a_sized_out(ms, "out", sizeof(bnb_state_location));
     seal();
-    return bnb_optimizer_state_location(opt, index, out);
+    return sized_tail_kept(bnb_optimizer_state_location(opt, index, out), out, sizeof *out);
 }
 
 static bnb_status c_page_out_states(env* e, const mutations* ms) {
@@ -1077,6 +1100,8 @@ static const row k_rows[] = {
     R(bnb_optimizer_config_init_sized, c_config_init_sized, "config=NULL", INVAL),
     R(bnb_optimizer_config_init_sized, c_config_init_sized, "struct_size=0", BNB_ERR_VERSION),
     R(bnb_optimizer_config_init_sized, c_config_init_sized, "struct_size=11", BNB_ERR_VERSION),
+    R(bnb_optimizer_config_init_sized, c_config_init_sized, "struct_size=12", BNB_OK), /* writes 12 bytes only */
+    R(bnb_optimizer_config_init_sized, c_config_init_sized, "struct_size=64", BNB_OK),
     BAD_ENUM(bnb_optimizer_config_init_sized, c_config_init_sized, "algorithm", ""),
     R(bnb_optimizer_config_init_sized, c_config_init_sized, "algorithm=10", INVAL),
     RN(bnb_optimizer_config_init_sized, c_config_init_sized, "config=NULL struct_size=0", ANY_ERROR, NULL),
@@ -1110,6 +1135,8 @@ static const row k_rows[] = {
 
     VALID(bnb_optimizer_get_config, c_get_config), NULL_OPT(bnb_optimizer_get_config, c_get_config),
     BAD_OUT_STRUCT(bnb_optimizer_get_config, c_get_config, "11"),
+    R(bnb_optimizer_get_config, c_get_config, "out->struct_size=12", BNB_OK), /* writes 12 bytes only */
+    R(bnb_optimizer_get_config, c_get_config, "out->struct_size=100", BNB_OK),
 
     VALID(bnb_optimizer_add_group, c_add_group), NULL_OPT(bnb_optimizer_add_group, c_add_group),
     R(bnb_optimizer_add_group, c_add_group, "out_group=NULL", INVAL),
@@ -1169,6 +1196,8 @@ static const row k_rows[] = {
 
     VALID(bnb_optimizer_param_info, c_param_info), NULL_OPT(bnb_optimizer_param_info, c_param_info),
     BAD_INDEX(bnb_optimizer_param_info, c_param_info, ""), BAD_OUT_STRUCT(bnb_optimizer_param_info, c_param_info, "15"),
+    R(bnb_optimizer_param_info, c_param_info, "out->struct_size=16", BNB_OK),
+    R(bnb_optimizer_param_info, c_param_info, "out->struct_size=41", BNB_OK),
 
     VALID(bnb_optimizer_set_param_override, c_set_param_override),
     NULL_OPT(bnb_optimizer_set_param_override, c_set_param_override),
@@ -1212,7 +1241,9 @@ static const row k_rows[] = {
     VALID(bnb_optimizer_state_view, c_state_view), NULL_OPT(bnb_optimizer_state_view, c_state_view),
     BAD_INDEX(bnb_optimizer_state_view, c_state_view, ""), BAD_ENUM(bnb_optimizer_state_view, c_state_view, "state", ""),
     R(bnb_optimizer_state_view, c_state_view, "state=3", INVAL),
-    BAD_OUT_STRUCT(bnb_optimizer_state_view, c_state_view, "8"),
+    BAD_OUT_STRUCT(bnb_optimizer_state_view, c_state_view, "39"),
+    RN(bnb_optimizer_state_view, c_state_view, "out->struct_size=8", BNB_ERR_VERSION, "struct_size"),
+    R(bnb_optimizer_state_view, c_state_view, "out->struct_size=40", BNB_OK),
 
     VALID(bnb_optimizer_import_param_state, c_import_param_state),
     R(bnb_optimizer_import_param_state, c_import_param_state, "of=1", BNB_OK),
@@ -1281,6 +1312,7 @@ static const row k_rows[] = {
 
     VALID(bnb_optimizer_last_step_info, c_last_step_info), NULL_OPT(bnb_optimizer_last_step_info, c_last_step_info),
     BAD_OUT_STRUCT(bnb_optimizer_last_step_info, c_last_step_info, "15"),
+    R(bnb_optimizer_last_step_info, c_last_step_info, "out->struct_size=16", BNB_OK),
 
     VALID(bnb_state_save, c_state_save), NULL_OPT(bnb_state_save, c_state_save),
     R(bnb_state_save, c_state_save, "path=NULL", INVAL),
@@ -1383,7 +1415,8 @@ static const row k_rows[] = {
 
     VALID(bnb_optimizer_state_location, c_state_location), NULL_OPT(bnb_optimizer_state_location, c_state_location),
     BAD_INDEX(bnb_optimizer_state_location, c_state_location, ""),
-    BAD_OUT_STRUCT(bnb_optimizer_state_location, c_state_location, "15"),
+    BAD_OUT_STRUCT(bnb_optimizer_state_location, c_state_location, "19"),
+    R(bnb_optimizer_state_location, c_state_location, "out->struct_size=20", BNB_OK),
 
     NULL_OPT(bnb_optimizer_page_out_states, c_page_out_states),
     RB(bnb_optimizer_page_out_states, c_page_out_states, "", BNB_ERR_UNSUPPORTED, "CUDA", CPU_ONLY_BUILD),
@@ -1492,7 +1525,8 @@ static int run_case(const sweep_case* c) {
         }
     } else if (c->r.expected == BNB_OK) {
         if (got != BNB_OK) {
-            snprintf(why, sizeof why, "the valid call returned %d (%s)", (int)got, bnb_last_error_message());
+            snprintf(why, sizeof why, "the valid call returned %d (%s)", (int)got,
+                     got == BNB_ERR_INTERNAL && g_infallible_why[0] ? g_infallible_why : bnb_last_error_message());
             ok = 0;
         }
     } else {
