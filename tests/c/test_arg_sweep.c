@@ -223,7 +223,7 @@ typedef struct side {
 typedef struct env {
     side victim, twin;
     bnb_optimizer* empty; /* created, no parameter */
-    char dir[64];         /* a private folder for files */
+    char dir[64];         /* a private folder for files, in g_base_dir */
     char ckpt_path[128];  /* the victim's checkpoint, saved there */
     char empty_path[128]; /* the empty optimizer's checkpoint */
     unsigned char* param_before[3];
@@ -290,13 +290,15 @@ static unsigned char* copy_bytes(const test_buffer* b) {
 
 static void save_or_die(const bnb_optimizer* opt, const char* path) { must(bnb_state_save(opt, path), path); }
 
+static char g_base_dir[32]; /* the parent's folder for the children's folders, removed at the end */
+
 static void build_env(env* e) {
     memset(e, 0, sizeof *e);
     build_side(&e->victim);
     build_side(&e->twin);
     const bnb_optimizer_config cfg = fixture_config();
     must(bnb_optimizer_create(&cfg, &e->empty), "create empty");
-    snprintf(e->dir, sizeof e->dir, "/tmp/bnb8_sweep_XXXXXX");
+    snprintf(e->dir, sizeof e->dir, "%s/XXXXXX", g_base_dir);
     if (mkdtemp(e->dir) == NULL) die("mkdtemp");
     snprintf(e->ckpt_path, sizeof e->ckpt_path, "%s/victim.safetensors", e->dir);
     snprintf(e->empty_path, sizeof e->empty_path, "%s/empty.safetensors", e->dir);
@@ -1618,6 +1620,11 @@ int main(int argc, char** argv) {
             ++failures;
         }
     }
+    snprintf(g_base_dir, sizeof g_base_dir, "/tmp/bnb8_sweep_XXXXXX");
+    if (mkdtemp(g_base_dir) == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
     const int cuda = (bnb_features() & BNB_FEATURE_CUDA) != 0;
     int run = 0, skipped = 0;
     for (int c = 0; c < g_case_count; ++c) {
@@ -1652,6 +1659,7 @@ int main(int argc, char** argv) {
             ++failures;
         }
     }
+    remove_dir(g_base_dir); /* with what crashed children left */
     printf("arg sweep: %d cases run over %d exports (%d skipped for this build), %d failures\n", run, g_export_count,
            skipped, failures);
     return failures == 0 ? 0 : 1;
