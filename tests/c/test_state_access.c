@@ -18,6 +18,7 @@
 #include "bnb8.h"
 #include "support/family.h"
 #include "support/optim_helpers.h"
+#include "support/refusal.h"
 #include "support/spec_driver.h"
 
 static bnb_state_view view_of(bnb_optimizer* opt, int64_t index, int state) {
@@ -221,16 +222,11 @@ static void clip_history_round_trips(void** state) {
 }
 
 static void expect_import_fails(bnb_optimizer* opt, const bnb_param_state* s, bnb_status expected, const char* needle) {
-    size_t before_size = 0, after_size = 0;
-    unsigned char* before = serialize_state(opt, &before_size);
+    refusal_snapshot before;
+    assert_int_equal(refusal_snapshot_take(opt, &before), 0);
     const bnb_status got = bnb_optimizer_import_param_state(opt, 0, s);
-    if (got != expected) fail_msg("import returned %d, expected %d (%s)", (int)got, (int)expected, bnb_last_error_message());
-    if (strstr(bnb_last_error_message(), needle) == NULL) fail_msg("\"%s\" lacks \"%s\"", bnb_last_error_message(), needle);
-    unsigned char* after = serialize_state(opt, &after_size);
-    assert_int_equal(before_size, after_size);
-    assert_memory_equal(before, after, before_size);
-    free(before);
-    free(after);
+    assert_refused(&before, opt, got, (int)expected, needle);
+    refusal_snapshot_free(&before);
 }
 
 static void bad_imports_change_nothing(void** state) {

@@ -1,5 +1,6 @@
 #include "checkpoint_edit.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -135,6 +136,33 @@ extern "C" unsigned char* ckpt_tensor_data(ckpt* c, const char* name, size_t* by
     return nullptr;
 }
 
+extern "C" void ckpt_remove_meta(ckpt* c, const char* key) { c->metadata.erase(key); }
+
+extern "C" const char* ckpt_tensor_dtype(const ckpt* c, size_t i) { return c->tensors[i].dtype.c_str(); }
+
+extern "C" void ckpt_tensor_set_dtype(ckpt* c, size_t i, const char* dtype) { c->tensors[i].dtype = dtype; }
+
+extern "C" size_t ckpt_tensor_rank(const ckpt* c, size_t i) { return c->tensors[i].shape.size(); }
+
+extern "C" long long ckpt_tensor_dim(const ckpt* c, size_t i, size_t d) { return c->tensors[i].shape[d]; }
+
+extern "C" void ckpt_tensor_set_shape(ckpt* c, size_t i, const long long* dims, size_t rank) {
+    c->tensors[i].shape.assign(dims, dims + rank);
+}
+
+extern "C" unsigned char* ckpt_tensor_bytes(ckpt* c, size_t i, size_t* bytes) {
+    *bytes = c->tensors[i].bytes.size();
+    return c->tensors[i].bytes.data();
+}
+
+extern "C" void ckpt_tensor_resize(ckpt* c, size_t i, size_t bytes) { c->tensors[i].bytes.resize(bytes, 0); }
+
+extern "C" void ckpt_tensor_rename(ckpt* c, size_t i, const char* name) { c->tensors[i].name = name; }
+
+extern "C" void ckpt_tensor_remove(ckpt* c, size_t i) {
+    c->tensors.erase(c->tensors.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
 extern "C" unsigned char* ckpt_write(const ckpt* c, size_t* size) {
     std::map<std::string, std::string> metadata = c->metadata;
     std::map<std::string, const ckpt_tensor*> by_name;
@@ -164,7 +192,8 @@ extern "C" unsigned char* ckpt_write(const ckpt* c, size_t* size) {
         offset += t.bytes.size();
         order.push_back(&t);
     }
-    return assemble(header.dump(), order, size);
+    // Text that is not UTF-8 is written replaced (U+FFFD), never thrown across the C interface.
+    return assemble(header.dump(-1, ' ', false, json::error_handler_t::replace), order, size);
 }
 
 extern "C" unsigned char* ckpt_header_replace(const unsigned char* file, size_t size, const char* find,

@@ -25,6 +25,18 @@ size_t ckpt_tensor_count(const ckpt* c);
 const char* ckpt_tensor_name(const ckpt* c, size_t i);
 /* Mutable bytes of tensor `name` (NULL when absent); *bytes receives their count. */
 unsigned char* ckpt_tensor_data(ckpt* c, const char* name, size_t* bytes);
+/* Structure edits (the fuzzer's mutator): tensors by index, in data order. */
+void ckpt_remove_meta(ckpt* c, const char* key);
+const char* ckpt_tensor_dtype(const ckpt* c, size_t i);
+void ckpt_tensor_set_dtype(ckpt* c, size_t i, const char* dtype);
+size_t ckpt_tensor_rank(const ckpt* c, size_t i);
+long long ckpt_tensor_dim(const ckpt* c, size_t i, size_t d);
+void ckpt_tensor_set_shape(ckpt* c, size_t i, const long long* dims, size_t rank);
+unsigned char* ckpt_tensor_bytes(ckpt* c, size_t i, size_t* bytes);
+/* New bytes are zero. */
+void ckpt_tensor_resize(ckpt* c, size_t i, size_t bytes);
+void ckpt_tensor_rename(ckpt* c, size_t i, const char* name);
+void ckpt_tensor_remove(ckpt* c, size_t i);
 /* The file, checksums recomputed (malloc'ed). */
 unsigned char* ckpt_write(const ckpt* c, size_t* size);
 /* `file` with the first `find` in its JSON header replaced by `replace`, the length and padding fixed
