@@ -409,10 +409,11 @@ typedef struct bnb_optimizer bnb_optimizer;
  * The config is copied; it may be freed afterwards. since 0.1
  * @param config  A config (see bnb_optimizer_config for versioning); not NULL.
  * @param out     Receives the new handle; not NULL. Free it with bnb_optimizer_destroy().
- * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL pointer, unknown algorithm, a non-finite value or
- *         one out of its range, lr unset for SGD or LARS, a field that does not apply to the
- *         algorithm, nesterov with momentum 0 or dampening != 0, AdEMAMix t_beta3 > 0 with beta1 or
- *         beta3 = 0); BNB_ERR_VERSION (struct_size below BNB_OPTIMIZER_CONFIG_MIN_SIZE);
+ * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL pointer, struct_size 0 (a config never passed
+ *         to bnb_optimizer_config_init), unknown algorithm, a non-finite value or one out of its
+ *         range, lr unset for SGD or LARS, a field that does not apply to the algorithm, nesterov
+ *         with momentum 0 or dampening != 0, AdEMAMix t_beta3 > 0 with beta1 or beta3 = 0);
+ *         BNB_ERR_VERSION (struct_size from 1 to below BNB_OPTIMIZER_CONFIG_MIN_SIZE);
  *         BNB_ERR_UNSUPPORTED (amsgrad, LAMB without bias correction or AdamW mode, RMSprop momentum
  *         or centered, Adagrad lr_decay or initial_accumulator_value, LARS without momentum or with
  *         dampening or nesterov); BNB_ERR_OUT_OF_MEMORY.
