@@ -503,7 +503,8 @@ BNB_API BNB_NODISCARD bnb_status bnb_hparam_get_bounds(int32_t algorithm, int32_
  *         NULL or misaligned data with numel > 0, a grad whose numel, dtype or device differs from the
  *         param's, a grad that is the param's own buffer or overlaps it, a param that shares a byte
  *         with another parameter's param or grad, a grad that shares a byte with another parameter's
- *         param (gradients may share buffers with each other), CUDA data that is not device or managed
+ *         param (gradients may share buffers with each other; a parameter without a grad is not
+ *         compared until one is bound), CUDA data that is not device or managed
  *         memory of that device); BNB_ERR_UNSUPPORTED (a CUDA device in a build without the CUDA
  *         backend, a second CUDA device in one optimizer); BNB_ERR_NO_CUDA_DEVICE (no usable CUDA
  *         device with that ordinal: no driver, no GPU, or CUDA_VISIBLE_DEVICES hides it);

@@ -1,7 +1,8 @@
 // Whether two caller buffers share bytes. A step writes every parameter buffer and reads every gradient
 // buffer, in parallel across parameters and threads: a parameter buffer that overlaps another
 // parameter's buffer or any gradient is a data race with results that vary run to run, so registration
-// rejects it (docs/extreme-values.md). Gradients may overlap each other: they are only read.
+// rejects it (docs/extreme-values.md). Gradients may overlap each other: they are only read. A
+// parameter without a gradient is not touched, so it is compared only once a gradient is bound to it.
 #pragma once
 
 #include <cstdint>

@@ -123,16 +123,20 @@ Status Optimizer::check_param_tensors(const bnb_tensor* param, const bnb_tensor*
 }
 
 Status Optimizer::check_no_overlap(const bnb_tensor* param, const bnb_tensor* grad, int64_t self) const {
+    // A step touches only the parameters that have a gradient (and those gradients); one without is
+    // checked when a gradient is bound to it.
+    if (grad == nullptr) return Status::ok_status();
     const ByteRange p = byte_range(*param);
-    const ByteRange g = grad != nullptr ? byte_range(*grad) : ByteRange{};
+    const ByteRange g = byte_range(*grad);
     BNB_RETURN_IF(overlaps(p, g), BNB_ERR_INVALID_ARGUMENT,
                   "grad->data = %p (%lld elements) overlaps param->data = %p (%lld elements), which the step writes",
                   grad->data, static_cast<long long>(grad->numel), param->data, static_cast<long long>(param->numel));
     for (size_t i = 0; i < params_.size(); ++i) {
         if (static_cast<int64_t>(i) == self) continue;  // bind_param replaces this entry's buffers
         const ParamEntry& other = params_[i];
+        if (!other.has_grad) continue;
         const ByteRange op = byte_range(other.param);
-        const ByteRange og = other.has_grad ? byte_range(other.grad) : ByteRange{};
+        const ByteRange og = byte_range(other.grad);
         BNB_RETURN_IF(overlaps(p, op), BNB_ERR_INVALID_ARGUMENT,
                       "param->data = %p (%lld elements) overlaps parameter %zu's param->data = %p (%lld elements): "
                       "both would be written by one step",

@@ -220,7 +220,7 @@ static void param_errors_change_nothing(void** state) {
 /* Overlapping buffers (docs/extreme-values.md): a parameter buffer shares no byte with another
  * parameter's buffer or with any gradient, at add_param and bind_param; the message names both
  * arguments and a failed call changes nothing. Gradients may be shared (they are only read); adjacent
- * and zero-element buffers do not overlap. */
+ * and zero-element buffers do not overlap; a parameter without a gradient is compared once one is bound. */
 static void overlapping_buffers_rejected(void** state) {
     (void)state;
     float* block = calloc(200, sizeof(float));
@@ -236,11 +236,12 @@ static void overlapping_buffers_rejected(void** state) {
     bnb_tensor free2 = {block + 160, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU};
     bnb_tensor own = {block + 130, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU}; /* overlaps free1 */
     bnb_tensor half = {block + 10, 20, BNB_DTYPE_F16, BNB_DEVICE_CPU};   /* bytes 40..80 of p0 */
+    bnb_tensor half_grad = {block + 160, 20, BNB_DTYPE_F16, BNB_DEVICE_CPU};
     EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &p0, &free1, NULL), BNB_ERR_INVALID_ARGUMENT, "param->data",
                 "parameter 0's param->data");
-    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &inside, NULL, NULL), BNB_ERR_INVALID_ARGUMENT, "param->data",
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &inside, &free2, NULL), BNB_ERR_INVALID_ARGUMENT, "param->data",
                 "parameter 0's param->data");
-    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &half, NULL, NULL), BNB_ERR_INVALID_ARGUMENT,
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &half, &half_grad, NULL), BNB_ERR_INVALID_ARGUMENT,
                 "parameter 0's param->data");
     EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &g0, &free1, NULL), BNB_ERR_INVALID_ARGUMENT, "param->data",
                 "parameter 0's grad->data");
@@ -258,8 +259,13 @@ static void overlapping_buffers_rejected(void** state) {
     int64_t index = -1;
     assert_int_equal(bnb_optimizer_add_param(opt, 0, &free1, &g0, &index), BNB_OK);
     assert_int_equal(index, 1);
-    bnb_tensor empty = {block, 0, BNB_DTYPE_F32, BNB_DEVICE_CPU};
-    assert_int_equal(bnb_optimizer_add_param(opt, 0, &empty, NULL, NULL), BNB_OK);
+    bnb_tensor empty = {block, 0, BNB_DTYPE_F32, BNB_DEVICE_CPU};            /* at p0 */
+    bnb_tensor empty_grad = {block + 50, 0, BNB_DTYPE_F32, BNB_DEVICE_CPU};  /* inside g0 */
+    assert_int_equal(bnb_optimizer_add_param(opt, 0, &empty, &empty_grad, NULL), BNB_OK);
+    /* A parameter without a gradient is never touched: it may view p0 until a gradient is bound. */
+    assert_int_equal(bnb_optimizer_add_param(opt, 0, &p0, NULL, &index), BNB_OK);
+    EXPECT_FAIL(bnb_optimizer_bind_param(opt, index, &p0, &free2), BNB_ERR_INVALID_ARGUMENT,
+                "parameter 0's param->data");
 
     /* bind_param: the entry's own old buffers do not count; the others do, and a failure keeps the
      * old binding (the step below writes free1, not p0). */
