@@ -340,8 +340,9 @@ typedef struct bnb_optimizer_config {
     int32_t percentile_clipping; /**< Integer in [0, 100]: clip each gradient's norm to this percentile of
                                       its last 100 norms; 100 = off (default). since 0.1 */
     int32_t skip_zeros;    /**< 1: an element whose raw gradient is +0 or -0 is not updated. Default 0. since 0.1 */
-    int32_t skip_step_on_nonfinite; /**< 1: a step with any NaN or +-Inf gradient element changes nothing
-                                         (see bnb_optimizer_last_step_info). Default 0. since 0.1 */
+    int32_t skip_step_on_nonfinite; /**< 1: a step with any unusable gradient element (NaN, +-Inf, or
+                                         |g| >= 2^64, whose square overflows) changes nothing (see
+                                         bnb_optimizer_last_step_info). Default 0. since 0.1 */
     int32_t bias_correction; /**< LAMB: must be 1 (0 is unsupported). Default 1. since 0.1 */
     int32_t adam_w_mode;   /**< LAMB: must be 1 (0 is unsupported). Default 1. since 0.1 */
     int32_t paged;         /**< 1: large CUDA states live in managed (pageable) memory, as bitsandbytes'
@@ -501,7 +502,10 @@ BNB_API BNB_NODISCARD bnb_status bnb_hparam_get_bounds(int32_t algorithm, int32_
  * @param out_index  Receives the parameter index; may be NULL.
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (NULL param, unknown group, dtype or device, numel < 0,
  *         NULL or misaligned data with numel > 0, a grad whose numel, dtype or device differs from the
- *         param's, a grad that is the param's own buffer, CUDA data that is not device or managed
+ *         param's, a grad that is the param's own buffer or overlaps it, a param that shares a byte
+ *         with another parameter's param or grad, a grad that shares a byte with another parameter's
+ *         param (gradients may share buffers with each other; a parameter without a grad is not
+ *         compared until one is bound), CUDA data that is not device or managed
  *         memory of that device); BNB_ERR_UNSUPPORTED (a CUDA device in a build without the CUDA
  *         backend, a second CUDA device in one optimizer); BNB_ERR_NO_CUDA_DEVICE (no usable CUDA
  *         device with that ordinal: no driver, no GPU, or CUDA_VISIBLE_DEVICES hides it);
@@ -516,7 +520,8 @@ BNB_API BNB_NODISCARD bnb_status bnb_optimizer_add_param(bnb_optimizer* optimize
  * same numel, dtype and device as registered. grad may be NULL: the parameter then has no gradient
  * and is skipped by the next steps until a gradient is bound again. since 0.1
  * @return BNB_OK; BNB_ERR_INVALID_ARGUMENT (unknown index, NULL param, any mismatch with the
- *         registration as in bnb_optimizer_add_param).
+ *         registration, or an overlap with the other parameters' buffers, as in
+ *         bnb_optimizer_add_param; the old binding stays).
  */
 BNB_API BNB_NODISCARD bnb_status bnb_optimizer_bind_param(bnb_optimizer* optimizer, int64_t index,
                                                           const bnb_tensor* param,
@@ -705,7 +710,10 @@ BNB_API BNB_NODISCARD bnb_status bnb_step(bnb_optimizer* optimizer);
 /** What the last bnb_step() did. Set struct_size = sizeof(bnb_step_info) before the call. since 0.1 */
 typedef struct bnb_step_info {
     size_t struct_size;        /**< sizeof(bnb_step_info), set by the caller. */
-    int64_t nonfinite_count;   /**< NaN or +-Inf gradient elements over all parameters with a gradient. */
+    int64_t nonfinite_count;   /**< Elements kept as non-finite over all parameters with a gradient: an
+                                    unusable gradient (NaN, +-Inf, |g| >= 2^64), or a new parameter,
+                                    state or trust-ratio direction that was not finite. With a skipped
+                                    step: the unusable gradients. */
     int64_t params_stepped;    /**< Parameters whose step counter advanced. */
     int32_t skipped;           /**< 1: skip_step_on_nonfinite found non-finite gradients (or the AMP
                                     found-inf flag of bnb_optimizer_set_amp_hooks() was set) and the whole

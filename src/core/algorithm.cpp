@@ -1,5 +1,6 @@
 #include "algorithm.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -158,6 +159,11 @@ Status check_hparam(const AlgorithmTraits& algorithm, const AlgorithmHparam& ent
     const bnb_hparam_bounds& b = entry.bounds;
     BNB_RETURN_IF(!std::isfinite(value), BNB_ERR_INVALID_ARGUMENT, "%s%s = %s is not finite", owner, name,
                   format_double(value).c_str());
+    // The per-step scalars are rounded to fp32 (ALGORITHMS.md §5.2): a value beyond the float range would
+    // become +-Inf there (docs/extreme-values.md).
+    BNB_RETURN_IF(std::fabs(value) > static_cast<double>(FLT_MAX), BNB_ERR_INVALID_ARGUMENT,
+                  "%s%s = %s is outside the float range (|value| <= %s)", owner, name, format_double(value).c_str(),
+                  format_double(static_cast<double>(FLT_MAX)).c_str());
     const bool above_min = b.min_inclusive ? value >= b.min : value > b.min;
     const bool below_max = b.max_inclusive ? value <= b.max : value < b.max;
     BNB_RETURN_IF(!above_min || !below_max, BNB_ERR_INVALID_ARGUMENT, "%s%s = %s is outside %s", owner, name,

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "backend.hpp"
+#include "buffer_overlap.hpp"
 #include "clipping.hpp"
 #include "fp_env.hpp"
 #include "names.hpp"
@@ -120,9 +121,44 @@ Status Optimizer::check_param_tensors(const bnb_tensor* param, const bnb_tensor*
     return Status::ok_status();
 }
 
+Status Optimizer::check_no_overlap(const bnb_tensor* param, const bnb_tensor* grad, int64_t self) const {
+    // A step touches only the parameters that have a gradient (and those gradients); one without is
+    // checked when a gradient is bound to it.
+    if (grad == nullptr) return Status::ok_status();
+    const ByteRange p = byte_range(*param);
+    const ByteRange g = byte_range(*grad);
+    BNB_RETURN_IF(overlaps(p, g), BNB_ERR_INVALID_ARGUMENT,
+                  "grad->data = %p (%lld elements) overlaps param->data = %p (%lld elements), which the step writes",
+                  grad->data, static_cast<long long>(grad->numel), param->data, static_cast<long long>(param->numel));
+    for (size_t i = 0; i < params_.size(); ++i) {
+        if (static_cast<int64_t>(i) == self) continue;  // bind_param replaces this entry's buffers
+        const ParamEntry& other = params_[i];
+        if (!other.has_grad) continue;
+        const ByteRange op = byte_range(other.param);
+        const ByteRange og = byte_range(other.grad);
+        BNB_RETURN_IF(overlaps(p, op), BNB_ERR_INVALID_ARGUMENT,
+                      "param->data = %p (%lld elements) overlaps parameter %zu's param->data = %p (%lld elements): "
+                      "both would be written by one step",
+                      param->data, static_cast<long long>(param->numel), i, other.param.data,
+                      static_cast<long long>(other.param.numel));
+        BNB_RETURN_IF(overlaps(p, og), BNB_ERR_INVALID_ARGUMENT,
+                      "param->data = %p (%lld elements) overlaps parameter %zu's grad->data = %p (%lld elements), "
+                      "which the step reads while writing the parameter",
+                      param->data, static_cast<long long>(param->numel), i, other.grad.data,
+                      static_cast<long long>(other.grad.numel));
+        BNB_RETURN_IF(overlaps(g, op), BNB_ERR_INVALID_ARGUMENT,
+                      "grad->data = %p (%lld elements) overlaps parameter %zu's param->data = %p (%lld elements), "
+                      "which the step writes",
+                      grad->data, static_cast<long long>(grad->numel), i, other.param.data,
+                      static_cast<long long>(other.param.numel));
+    }
+    return Status::ok_status();
+}
+
 Status Optimizer::add_param(int64_t group, const bnb_tensor* param, const bnb_tensor* grad, int64_t* out_index) {
     BNB_FORWARD(check_group(group));
     BNB_FORWARD(check_param_tensors(param, grad));
+    BNB_FORWARD(check_no_overlap(param, grad, -1));
     if (param->device != BNB_DEVICE_CPU) BNB_FORWARD(device_backend().attach(param->device, &device_));
     ParamEntry entry;
     entry.param = *param;
@@ -152,6 +188,7 @@ Status Optimizer::bind_param(int64_t index, const bnb_tensor* param, const bnb_t
     BNB_FORWARD(check_index(index));
     ParamEntry& entry = params_[static_cast<size_t>(index)];
     BNB_FORWARD(check_matches_registration(entry, param, grad));
+    BNB_FORWARD(check_no_overlap(param, grad, index));
     entry.param = *param;
     entry.has_grad = grad != nullptr;
     entry.grad = grad != nullptr ? *grad : bnb_tensor{};

@@ -108,6 +108,10 @@ private:
     Status check_group(int64_t group) const;
     Status check_index(int64_t index) const;
     Status check_param_tensors(const bnb_tensor* param, const bnb_tensor* grad) const;
+    // With a grad: param and grad share no byte with each other, nor param with the param or grad of
+    // any other entry that has a grad, nor grad with such an entry's param (buffer_overlap.hpp). A
+    // parameter without a grad is never touched by a step. self: the entry being rebound, or -1.
+    Status check_no_overlap(const bnb_tensor* param, const bnb_tensor* grad, int64_t self) const;
     Status check_matches_registration(const ParamEntry& entry, const bnb_tensor* param,
                                       const bnb_tensor* grad) const;
     Status update_override(int64_t index, int32_t key, const double* value);

@@ -9,11 +9,12 @@
 // read or write past the tensor.
 // Included only by the kernels_<isa>.cpp units.
 //
-// Note [all lanes applied]: step_lanes() runs the rule on every lane and then blends each lane's old
-// p and states back where the element is kept (non-finite gradient, or skip_zeros and a zero one). In
-// training almost every chunk applies all its lanes, and there the blends, the masked store and the
-// non-finite count are about a quarter of the 32-bit step's instructions; such chunks run the rule
-// directly.
+// Note [all lanes applied]: rule_lanes() runs the rule on every lane into new values and judges each
+// lane after the rule (usable gradient, not a skipped zero, finite new parameter and states); kept
+// lanes get their old p and states back by a blend. In training almost every chunk applies all its
+// lanes, and there the blends, the masked store and the non-finite count are about a quarter of the
+// 32-bit step's instructions; such chunks take the new values directly. The test is on the judged mask,
+// after the rule, so a huge gradient or an overflowing state never takes the shortcut.
 // The lanes compute the same operations either way, so the bits are the same.
 #pragma once
 
@@ -170,24 +171,38 @@ struct BlockKernel {
                 }
             }
             const Mask real = kTail ? L::first_lanes(len - i) : L::all();
+            // Kept non-finite lanes (the padding lanes of a tail chunk are never counted).
+            const auto count_real = [&](Mask m) { return L::count(kTail ? both(real, m) : m); };
             if constexpr (Rule::kTrustRatio) {
                 F u;
-                const Mask applied = direction_lanes<Rule>(pv, gv, s, u, k, skip_zeros);
+                const LaneOutcome<Mask> r = direction_lanes<Rule>(pv, gv, s, u, k, skip_zeros);
                 if (kUpdate) {
-                    if (k.lrs != 0.0f) L::store_applied(p + i, applied, Rule::apply_direction(pv, u, k));
+                    nonfinite += count_real(r.nonfinite);
+                    if (k.lrs != 0.0f) {
+                        F p_new;
+                        const Mask written = trust_step_lanes<Rule>(pv, u, r.applied, k, p_new);
+                        L::store_applied(p + i, written, p_new);
+                        nonfinite += count_real(and_not(r.applied, written));
+                    }
                 } else if (norms) {  // p at step start; u = 0 where kept
                     L::store(sc.p_sq + i, kTail ? L::keep(real, pv * pv) : pv * pv);
                     L::store(sc.u_sq + i, kTail ? L::keep(real, u * u) : u * u);
                 }
-                if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
-            } else if (!kTail && L::all_set(applied_lanes(gv, skip_zeros))) {
-                // Note [all lanes applied]: the common chunk, without the blends that keep old values.
-                Rule::apply(pv, k.gs * gv, s, k);
-                if (kUpdate) L::store(p + i, pv);
             } else {
-                const Mask applied = step_lanes<Rule>(pv, gv, s, k, skip_zeros);
-                if (kUpdate) L::store_applied(p + i, applied, pv);
-                if (kUpdate) nonfinite += L::count(L::not_finite(gv));  // padding lanes hold +0: finite
+                F p_new;
+                F s_new[kStates];
+                const Mask applied = rule_lanes<Rule>(pv, gv, s, p_new, s_new, k, skip_zeros);
+                if (!kTail && L::all_set(applied)) {
+                    // Note [all lanes applied]: the common chunk, without the blends that keep old values.
+                    pv = p_new;
+                    for (int j = 0; j < kSlots; ++j) s[j] = s_new[j];
+                    if (kUpdate) L::store(p + i, pv);
+                } else {
+                    pv = if_then_else(applied, p_new, pv);
+                    for (int j = 0; j < kSlots; ++j) s[j] = if_then_else(applied, s_new[j], s[j]);
+                    if (kUpdate) L::store_applied(p + i, applied, pv);
+                    if (kUpdate) nonfinite += count_real(outcome_of(applied, gv, skip_zeros).nonfinite);
+                }
             }
             for (int j = 0; j < kSlots; ++j) {
                 if (kUpdate) L::store(state_of[j] + i, s[j]);

@@ -207,7 +207,7 @@ namespace {
 template <class T>
 int64_t count_nonfinite_typed(const T* g, int64_t n) {
     int64_t count = 0;
-    for (int64_t i = 0; i < n; ++i) count += is_finite_bits(load_elem(g[i])) ? 0 : 1;
+    for (int64_t i = 0; i < n; ++i) count += is_usable_bits(load_elem(g[i])) ? 0 : 1;
     return count;
 }
 
@@ -219,7 +219,7 @@ float gradient_sq_norm_typed(const T* g, int64_t n) {
         const int len = static_cast<int>(std::min<int64_t>(kBlockSize, n - b * kBlockSize));
         for (int i = 0; i < len; ++i) {
             const float x = load_elem(g[b * kBlockSize + i]);
-            lanes[i] = is_finite_bits(x) ? x * x : 0.0f;
+            lanes[i] = is_usable_bits(x) ? x * x : 0.0f;
         }
         std::fill(lanes + len, lanes + kReduceWidth, 0.0f);
         sum.add(static_cast<double>(tree_sum(lanes)));

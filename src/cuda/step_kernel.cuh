@@ -44,7 +44,7 @@ struct TensorContext {
 };
 
 // One block of a tensor: `local` is its index within the tensor. Counts the update's kept non-finite
-// elements into *kept_nonfinite.
+// elements (unusable gradients and non-finite rule results, docs/extreme-values.md) into *kept_nonfinite.
 template <class Rule, class T>
 __device__ __forceinline__ void step_block(const GroupArgs& a, const DeviceTensor& d, ParamStatus& status,
                                            const TensorContext<Rule::kSlots>& c, const GradReader& read_grad,
@@ -161,8 +161,12 @@ __device__ __forceinline__ void step_block(const GroupArgs& a, const DeviceTenso
         if (!applied[e]) {
             p_out[e] = p_raw[e];
         } else if constexpr (Rule::kTrustRatio) {
-            // A zero trust ratio never writes the parameter (§7.2).
-            p_out[e] = c.k.lrs == 0.0f ? p_raw[e] : store_elem<T>(Rule::apply_direction(p[e], u[e], c.k));
+            // A zero trust ratio never writes the parameter (§7.2); a step that is not finite keeps it and
+            // counts (rules/element.hpp, trust_step_lanes).
+            float p_new = p[e];
+            const bool written = c.k.lrs != 0.0f && trust_step_lanes<Rule>(p[e], u[e], true, c.k, p_new);
+            p_out[e] = written ? store_elem<T>(p_new) : p_raw[e];
+            if (c.k.lrs != 0.0f && !written) ++*kept_nonfinite;
         } else {
             p_out[e] = store_elem<T>(p[e]);
         }

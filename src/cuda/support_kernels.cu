@@ -68,7 +68,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) count_nonfinite_kernel(Group
             load_lane(static_cast<const T*>(d.grad) + begin, lane, len, d.vector_ok != 0 && len == kBlockSize, g);
 #pragma unroll
             for (int e = 0; e < kElemsPerLane; ++e) {
-                if (lane_element(lane, e) < len && !is_finite_bits(read_grad(g[e]))) ++count;
+                if (lane_element(lane, e) < len && !is_usable_bits(read_grad(g[e]))) ++count;
             }
         }
     };
@@ -95,7 +95,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock) gradient_partials_kernel(Gro
 #pragma unroll
             for (int e = 0; e < kElemsPerLane; ++e) {
                 const float gr = read_grad(g[e]);
-                x[e] = lane_element(lane, e) < len && is_finite_bits(gr) ? gr * gr : 0.0f;  // §7.3
+                x[e] = lane_element(lane, e) < len && is_usable_bits(gr) ? gr * gr : 0.0f;  // §7.3: g*g finite
             }
             const float partial = lane_tree_sum(x);
             if (lane == 0) a.partials[0][d.block_begin + local] = static_cast<double>(partial);

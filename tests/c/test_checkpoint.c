@@ -380,21 +380,24 @@ static void family_resume_is_bitwise_identical(void** state) {
             spec_config config = family_spec_config(&cases[c].config);
             config.percentile_clipping = 20;
             config.weight_decay = 1e-2;
-            test_buffer params[3], grad[2];
+            test_buffer params[3], seconds[3], grad[2]; /* seconds: the second parameter's buffers */
             bnb_optimizer* opts[3];
             test_rng rng;
             rng_seed(&rng, 11);
             for (int r = 0; r < 3; ++r) { /* 0: straight, 1: saved, 2: loaded */
                 params[r] = buffer_alloc(5000, BNB_DTYPE_BF16);
+                seconds[r] = buffer_alloc(5000, BNB_DTYPE_BF16);
                 opts[r] = family_optimizer(&config, modes[m][0], modes[m][1]);
             }
             grad[0] = buffer_alloc(5000, BNB_DTYPE_BF16);
             grad[1] = buffer_alloc(5000, BNB_DTYPE_BF16);
             fill_normal(&rng, &params[0], 0.1);
             buffer_copy(&params[1], &params[0]);
+            fill_normal(&rng, &seconds[0], 0.1);
+            buffer_copy(&seconds[1], &seconds[0]);
             for (int r = 0; r < 3; ++r) {
                 add_param(opts[r], &params[r], &grad[0]);
-                add_param(opts[r], &params[r], &grad[1]); /* a second parameter viewing the same buffer */
+                add_param(opts[r], &seconds[r], &grad[1]); /* its own buffer: overlaps are rejected */
                 assert_int_equal(bnb_optimizer_set_param_override(opts[r], 1, BNB_HPARAM_LR, r == 2 ? 0.5 : 2e-3), BNB_OK);
             }
             for (int step = 0; step < 4; ++step) {
@@ -403,6 +406,7 @@ static void family_resume_is_bitwise_identical(void** state) {
                 for (int r = 0; r < 2; ++r) assert_int_equal(bnb_step(opts[r]), BNB_OK);
             }
             buffer_copy(&params[2], &params[1]);
+            buffer_copy(&seconds[2], &seconds[1]);
             assert_checkpoint_round_trip(opts[1], opts[2]);
             double lr = 0;
             assert_int_equal(bnb_optimizer_get_param_setting(opts[2], 1, BNB_HPARAM_LR, &lr, NULL), BNB_OK);
@@ -414,10 +418,12 @@ static void family_resume_is_bitwise_identical(void** state) {
                 assert_int_equal(bnb_step(opts[2]), BNB_OK);
             }
             if (!buffer_equal_bits(&params[0], &params[2])) fail_msg("%s mode %d: resumed params differ", cases[c].name, m);
+            if (!buffer_equal_bits(&seconds[0], &seconds[2])) fail_msg("%s mode %d: resumed params differ", cases[c].name, m);
             assert_same_bytes(opts[0], opts[2]);
             for (int r = 0; r < 3; ++r) {
                 bnb_optimizer_destroy(opts[r]);
                 buffer_free(&params[r]);
+                buffer_free(&seconds[r]);
             }
             buffer_free(&grad[0]);
             buffer_free(&grad[1]);

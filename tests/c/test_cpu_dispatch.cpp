@@ -1,7 +1,7 @@
 // The CPU paths give the same bits (ALGORITHMS.md §1.5, Note [CPU threads], Note [lane select table]):
 //  - every algorithm variant x state mode x parameter dtype, run for three steps on several tensors at
 //    once (sizes 1 to 70001: tails, one block, many blocks, more than one pre-pass run), with NaN, +-Inf,
-//    +-0, subnormal and huge gradients, -0.0 and subnormal parameters, all-zero and all-subnormal blocks
+//    +-0, subnormal and huge gradients (both sides of 2^64), -0.0, subnormal, NaN and huge parameters, all-zero and all-subnormal blocks
 //    (zero blocks), an Inf absmax, and states landing exactly on midpoints: the parameters, the
 //    checkpoint bytes (every state byte, absmax, clipping history, counter) and the reported counts and
 //    norms are identical for every instruction set the machine has, and the AVX-512 lanes on emulated
@@ -119,10 +119,14 @@ Tensor make_tensor(bnb_dtype dtype, int64_t numel) {
     return Tensor{dtype, numel, std::vector<uint8_t>(static_cast<size_t>(numel) * dtype_size(dtype))};
 }
 
-void fill_params(Tensor* p, uint64_t seed) {
+void fill_params(Tensor* p, uint64_t seed, bool with_nonfinite) {
     for (int64_t i = 0; i < p->numel; ++i) put(p, i, uniform(&seed));
-    const float specials[] = {-0.0f, 0.0f, 1e-39f, -3e-40f};
-    for (int64_t i = 0; i < 4 && i * 13 + 3 < p->numel; ++i) put(p, i * 13 + 3, specials[i]);
+    // -0.0 and subnormal parameters; in one tensor also a NaN and a huge one (Inf in fp16): their new
+    // values are not finite, so they are kept and counted, and that tensor's trust-ratio norm is NaN
+    // (the other tensors keep a capped trust ratio).
+    const float specials[] = {-0.0f, 0.0f, 1e-39f, -3e-40f, __builtin_nanf(""), 3e38f};
+    const int64_t count = with_nonfinite ? 6 : 4;
+    for (int64_t i = 0; i < count && i * 13 + 3 < p->numel; ++i) put(p, i * 13 + 3, specials[i]);
 }
 
 // Gradients of one step; the special patterns sit at fixed places so every mode and dtype meets them.
@@ -132,7 +136,12 @@ void fill_grads(Tensor* g, int tensor, int step, const float* signed_midpoints) 
     for (int64_t i = 0; i < g->numel; ++i) put(g, i, scale * uniform(&seed));
     const float specials[] = {__builtin_nanf(""), __builtin_inff(), -__builtin_inff(), 0.0f, -0.0f, 1e-41f, -2e-39f};
     for (int64_t i = 0; i < 7 && i * 37 + 5 < g->numel; ++i) put(g, i * 37 + 5, specials[i]);
-    if (tensor == 3 && step == 1) put(g, 17, 3e19f);  // g*g overflows: an Inf state, absmax +Inf (r = 0)
+    if (tensor == 3 && step == 1) put(g, 17, 3e19f);  // g*g overflows: unusable, counted and kept
+    // The usable-gradient boundary (docs/extreme-values.md): the largest float below 2^64 (usable in
+    // fp32; bf16 rounds it to 2^64), 2^64 and -1e30 (unusable), and 1.8e19 at the same place every step,
+    // whose square is finite but whose Adagrad/Adam sums overflow on the second step (kept after the rule).
+    const float extremes[] = {0x1.fffffep63f, 0x1p64f, -1e30f, 1.8e19f};
+    for (int64_t i = 0; i < 4 && 264 + i * 41 < g->numel; ++i) put(g, 264 + i * 41, extremes[i]);
     if (g->numel < 14 * 256) return;
     for (int64_t i = 10 * 256; i < 11 * 256; ++i) put(g, i, 0.0f);                         // zero block
     for (int64_t i = 11 * 256; i < 12 * 256; ++i) put(g, i, (i & 1) ? 1e-40f : -3e-41f);  // subnormal block
@@ -223,7 +232,7 @@ std::vector<uint8_t> run(const Case& c, const Mode& m, bnb_dtype dtype, int thre
     for (size_t t = 0; t < sizeof kSizes / sizeof kSizes[0]; ++t) {
         params.push_back(make_tensor(dtype, kSizes[t]));
         grads.push_back(make_tensor(dtype, kSizes[t]));
-        fill_params(&params.back(), 1000 + t);
+        fill_params(&params.back(), 1000 + t, t == 3);
     }
     for (size_t t = 0; t < params.size(); ++t) {
         const bnb_tensor p{params[t].data(), params[t].numel, dtype, BNB_DEVICE_CPU};

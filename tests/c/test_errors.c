@@ -217,6 +217,72 @@ static void param_errors_change_nothing(void** state) {
     bnb_optimizer_destroy(opt);
 }
 
+/* Overlapping buffers (docs/extreme-values.md): a parameter buffer shares no byte with another
+ * parameter's buffer or with any gradient, at add_param and bind_param; the message names both
+ * arguments and a failed call changes nothing. Gradients may be shared (they are only read); adjacent
+ * and zero-element buffers do not overlap; a parameter without a gradient is compared once one is bound. */
+static void overlapping_buffers_rejected(void** state) {
+    (void)state;
+    float* block = calloc(200, sizeof(float));
+    assert_non_null(block);
+    bnb_optimizer* opt = make_optimizer(BNB_ALGO_ADAM, 32, 1, 1e-3, -1, 4096);
+    bnb_tensor p0 = {block, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU};
+    bnb_tensor g0 = {block + 40, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU}; /* adjacent to p0: no overlap */
+    assert_int_equal(bnb_optimizer_add_param(opt, 0, &p0, &g0, NULL), BNB_OK);
+
+    bnb_tensor inside = {block + 10, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU}; /* p0 and g0 */
+    bnb_tensor straddle = {block + 70, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU}; /* g0's last 10 and beyond */
+    bnb_tensor free1 = {block + 120, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU};
+    bnb_tensor free2 = {block + 160, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU};
+    bnb_tensor own = {block + 130, 40, BNB_DTYPE_F32, BNB_DEVICE_CPU}; /* overlaps free1 */
+    bnb_tensor half = {block + 10, 20, BNB_DTYPE_F16, BNB_DEVICE_CPU};   /* bytes 40..80 of p0 */
+    bnb_tensor half_grad = {block + 160, 20, BNB_DTYPE_F16, BNB_DEVICE_CPU};
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &p0, &free1, NULL), BNB_ERR_INVALID_ARGUMENT, "param->data",
+                "parameter 0's param->data");
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &inside, &free2, NULL), BNB_ERR_INVALID_ARGUMENT, "param->data",
+                "parameter 0's param->data");
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &half, &half_grad, NULL), BNB_ERR_INVALID_ARGUMENT,
+                "parameter 0's param->data");
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &g0, &free1, NULL), BNB_ERR_INVALID_ARGUMENT, "param->data",
+                "parameter 0's grad->data");
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &straddle, &free1, NULL), BNB_ERR_INVALID_ARGUMENT,
+                "parameter 0's grad->data");
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &free1, &p0, NULL), BNB_ERR_INVALID_ARGUMENT, "grad->data",
+                "parameter 0's param->data");
+    EXPECT_FAIL(bnb_optimizer_add_param(opt, 0, &free1, &own, NULL), BNB_ERR_INVALID_ARGUMENT, "grad->data",
+                "overlaps param->data");
+    int64_t count = -1;
+    assert_int_equal(bnb_optimizer_param_count(opt, &count), BNB_OK);
+    assert_int_equal(count, 1);
+
+    /* A shared gradient and a zero-element parameter are accepted. */
+    int64_t index = -1;
+    assert_int_equal(bnb_optimizer_add_param(opt, 0, &free1, &g0, &index), BNB_OK);
+    assert_int_equal(index, 1);
+    bnb_tensor empty = {block, 0, BNB_DTYPE_F32, BNB_DEVICE_CPU};            /* at p0 */
+    bnb_tensor empty_grad = {block + 50, 0, BNB_DTYPE_F32, BNB_DEVICE_CPU};  /* inside g0 */
+    assert_int_equal(bnb_optimizer_add_param(opt, 0, &empty, &empty_grad, NULL), BNB_OK);
+    /* A parameter without a gradient is never touched: it may view p0 until a gradient is bound. */
+    assert_int_equal(bnb_optimizer_add_param(opt, 0, &p0, NULL, &index), BNB_OK);
+    EXPECT_FAIL(bnb_optimizer_bind_param(opt, index, &p0, &free2), BNB_ERR_INVALID_ARGUMENT,
+                "parameter 0's param->data");
+
+    /* bind_param: the entry's own old buffers do not count; the others do, and a failure keeps the
+     * old binding (the step below writes free1, not p0). */
+    assert_int_equal(bnb_optimizer_bind_param(opt, 1, &free1, &g0), BNB_OK);
+    EXPECT_FAIL(bnb_optimizer_bind_param(opt, 1, &inside, &free2), BNB_ERR_INVALID_ARGUMENT, "param->data",
+                "parameter 0's param->data");
+    EXPECT_FAIL(bnb_optimizer_bind_param(opt, 1, &free2, &inside), BNB_ERR_INVALID_ARGUMENT, "grad->data",
+                "parameter 0's param->data");
+    for (int i = 40; i < 80; ++i) block[i] = 0.5f; /* g0 */
+    assert_int_equal(bnb_step(opt), BNB_OK);
+    for (int i = 0; i < 40; ++i) assert_true(block[i] != 0.0f);           /* p0 stepped */
+    for (int i = 120; i < 160; ++i) assert_true(block[i] != 0.0f);        /* free1 stepped */
+    for (int i = 160; i < 200; ++i) assert_true(block[i] == 0.0f);        /* free2 untouched */
+    bnb_optimizer_destroy(opt);
+    free(block);
+}
+
 static void step_without_params(void** state) {
     (void)state;
     bnb_optimizer* opt = make_optimizer(BNB_ALGO_ADAM, 8, 1, 1e-3, -1, 4096);
@@ -238,10 +304,12 @@ static void step_out_of_memory_changes_nothing(void** state) {
     buffer_copy(&before, &p);
     bnb_optimizer* opt = make_optimizer(BNB_ALGO_ADAM, 32, 1, 1e-3, -1, 4096);
     add_param(opt, &p, &g);
-    static float fake_param, fake_grad; /* aligned addresses; never dereferenced */
-    const int64_t huge = INT64_C(1) << 59;
-    bnb_tensor hp = {&fake_param, huge, BNB_DTYPE_F32, BNB_DEVICE_CPU};
-    bnb_tensor hg = {&fake_grad, huge, BNB_DTYPE_F32, BNB_DEVICE_CPU};
+    /* Aligned addresses above any user-space mapping, never dereferenced; the two 2^60-byte ranges do
+     * not overlap each other or the real buffers (overlapping buffers are rejected at registration). */
+    const uintptr_t fake = (uintptr_t)1 << 62;
+    const int64_t huge = INT64_C(1) << 58;
+    bnb_tensor hp = {(void*)fake, huge, BNB_DTYPE_F32, BNB_DEVICE_CPU};
+    bnb_tensor hg = {(void*)(fake + ((uintptr_t)1 << 60)), huge, BNB_DTYPE_F32, BNB_DEVICE_CPU};
     assert_int_equal(bnb_optimizer_add_param(opt, 0, &hp, &hg, NULL), BNB_OK);
     EXPECT_FAIL(bnb_step(opt), BNB_ERR_OUT_OF_MEMORY, "bnb_step", "parameter 1");
     assert_true(buffer_equal_bits(&p, &before));
@@ -333,6 +401,7 @@ int main(void) {
         cmocka_unit_test(null_handle_and_outputs),
         cmocka_unit_test(hparam_errors_change_nothing),
         cmocka_unit_test(param_errors_change_nothing),
+        cmocka_unit_test(overlapping_buffers_rejected),
         cmocka_unit_test(step_without_params),
         cmocka_unit_test(step_out_of_memory_changes_nothing),
         cmocka_unit_test(quantize_errors),

@@ -1,4 +1,5 @@
 /* Per-group hyper-parameters: set/get, bounds, groups, and schedules that change them between steps. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,10 +131,48 @@ static void schedules_take_effect_next_step(void** state) {
     bnb_optimizer_destroy(opt);
 }
 
+/* Values beyond the float range (docs/extreme-values.md): finite doubles that would overflow when the
+ * per-step scalars are rounded to fp32 are rejected, with a message naming the hyper-parameter and the
+ * value, everywhere a hyper-parameter is set; FLT_MAX itself is accepted. */
+static void beyond_float_range_rejected(void** state) {
+    (void)state;
+    bnb_optimizer* opt = make_optimizer(BNB_ALGO_ADAMW, 32, 1, 1e-3, -1, 4096);
+    const double huge[] = {1e308, 3.5e38, nextafter((double)FLT_MAX, INFINITY)};
+    for (size_t k = 0; k < 3; ++k) {
+        assert_int_equal(bnb_optimizer_set_hparam(opt, 0, BNB_HPARAM_LR, huge[k]), BNB_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(bnb_last_error_message(), "lr = "));
+        assert_non_null(strstr(bnb_last_error_message(), "float range"));
+        assert_true(get(opt, 0, BNB_HPARAM_LR) == 1e-3);
+        assert_int_equal(bnb_optimizer_set_hparam(opt, 0, BNB_HPARAM_EPS, huge[k]), BNB_ERR_INVALID_ARGUMENT);
+        assert_non_null(strstr(bnb_last_error_message(), "eps = "));
+    }
+    assert_non_null(strstr(bnb_last_error_message(), "3.4028234663852886e+38"));
+    assert_int_equal(bnb_optimizer_set_hparam(opt, 0, BNB_HPARAM_WEIGHT_DECAY, (double)FLT_MAX), BNB_OK);
+    assert_true(get(opt, 0, BNB_HPARAM_WEIGHT_DECAY) == (double)FLT_MAX);
+
+    /* A per-parameter override, and the creation config. */
+    test_buffer p = buffer_alloc(8, BNB_DTYPE_F32), g = buffer_alloc(8, BNB_DTYPE_F32);
+    const int64_t index = add_param(opt, &p, &g);
+    assert_int_equal(bnb_optimizer_set_param_override(opt, index, BNB_HPARAM_LR, 1e308), BNB_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(bnb_last_error_message(), "lr = "));
+    bnb_optimizer_destroy(opt);
+    buffer_free(&p);
+    buffer_free(&g);
+
+    bnb_optimizer_config cfg;
+    assert_int_equal(bnb_optimizer_config_init(&cfg, BNB_ALGO_ADEMAMIX), BNB_OK);
+    cfg.t_alpha = 1e39;
+    bnb_optimizer* bad = NULL;
+    assert_int_equal(bnb_optimizer_create(&cfg, &bad), BNB_ERR_INVALID_ARGUMENT);
+    assert_null(bad);
+    assert_non_null(strstr(bnb_last_error_message(), "config->t_alpha = "));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(set_get_round_trip),
         cmocka_unit_test(bounds_are_enforced),
+        cmocka_unit_test(beyond_float_range_rejected),
         cmocka_unit_test(groups_are_independent),
         cmocka_unit_test(schedules_take_effect_next_step),
     };

@@ -18,7 +18,9 @@ BNB_HD float sqrt_rn(float x) { return sqrtf(x); }
 // a where the mask is set, else b (for float, a bool chooses).
 BNB_HD float if_then_else(bool mask, float a, float b) { return mask ? a : b; }
 
-// Mask algebra: a and not b.
+// Mask algebra: a and not b; a and b; not a.
 BNB_HD bool and_not(bool a, bool b) { return a && !b; }
+BNB_HD bool both(bool a, bool b) { return a && b; }
+BNB_HD bool not_mask(bool a) { return !a; }
 
 }  // namespace bnb

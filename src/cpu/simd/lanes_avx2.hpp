@@ -12,6 +12,7 @@
 
 #include "cpu/select_table.hpp"
 #include "rules/convert.hpp"
+#include "rules/element.hpp"
 #include "rules/quant.hpp"
 
 namespace bnb {
@@ -48,6 +49,13 @@ inline Mask operator==(F a, F b) { return Mask{_mm256_cmp_ps(a.v, b.v, _CMP_EQ_O
 inline F sqrt_rn(F a) { return F(_mm256_sqrt_ps(a.v)); }
 inline F if_then_else(Mask m, F a, F b) { return F(_mm256_blendv_ps(b.v, a.v, m.v)); }
 inline Mask and_not(Mask a, Mask b) { return Mask{_mm256_andnot_ps(b.v, a.v)}; }
+inline Mask both(Mask a, Mask b) { return Mask{_mm256_and_ps(a.v, b.v)}; }
+inline Mask not_mask(Mask a) { return Mask{_mm256_xor_ps(a.v, _mm256_castsi256_ps(_mm256_set1_epi32(-1)))}; }
+// |x| < 2^64 on the magnitude bits, as the float is_usable_bits (rules/element.hpp).
+inline Mask is_usable_bits(F x) {
+    const __m256i magnitude = _mm256_and_si256(_mm256_castps_si256(x.v), _mm256_set1_epi32(0x7FFFFFFF));
+    return Mask{_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(kUsableMagnitudeLimitBits)), magnitude))};
+}
 inline Mask is_finite_bits(F x) {
     const __m256 exponent = _mm256_castsi256_ps(_mm256_set1_epi32(0x7F800000));
     // x's exponent field, read as a float, is +Inf exactly when x is Inf or NaN.

@@ -33,6 +33,7 @@
 
 #include "cpu/select_table.hpp"
 #include "rules/convert.hpp"
+#include "rules/element.hpp"
 #include "rules/quant.hpp"
 
 namespace bnb {
@@ -68,6 +69,13 @@ inline Mask operator==(F a, F b) { return Mask{_mm512_cmp_ps_mask(a.v, b.v, _CMP
 inline F sqrt_rn(F a) { return F(_mm512_sqrt_ps(a.v)); }
 inline F if_then_else(Mask m, F a, F b) { return F(_mm512_mask_blend_ps(m.m, b.v, a.v)); }
 inline Mask and_not(Mask a, Mask b) { return Mask{static_cast<__mmask16>(a.m & ~b.m)}; }
+inline Mask both(Mask a, Mask b) { return Mask{static_cast<__mmask16>(a.m & b.m)}; }
+inline Mask not_mask(Mask a) { return Mask{static_cast<__mmask16>(~a.m)}; }
+// |x| < 2^64 on the magnitude bits, as the float is_usable_bits (rules/element.hpp).
+inline Mask is_usable_bits(F x) {
+    const __m512i magnitude = _mm512_and_si512(_mm512_castps_si512(x.v), _mm512_set1_epi32(0x7FFFFFFF));
+    return Mask{_mm512_cmpgt_epi32_mask(_mm512_set1_epi32(static_cast<int>(kUsableMagnitudeLimitBits)), magnitude)};
+}
 inline Mask is_finite_bits(F x) {
     const __m512i exponent = _mm512_set1_epi32(0x7F800000);
     const __m512i field = _mm512_and_si512(_mm512_castps_si512(x.v), exponent);

@@ -61,8 +61,13 @@ bnb_state_mode family_mode(int bits, int block_wise) {
 }
 
 bnb_optimizer* family_optimizer(const spec_config* r, int bits, int block_wise) {
+    return family_optimizer_skipping(r, bits, block_wise, 0);
+}
+
+bnb_optimizer* family_optimizer_skipping(const spec_config* r, int bits, int block_wise, int skip_step_on_nonfinite) {
     bnb_optimizer_config cfg;
     expect_ok(bnb_optimizer_config_init(&cfg, r->algorithm), "config_init");
+    cfg.skip_step_on_nonfinite = skip_step_on_nonfinite;
     cfg.optim_bits = bits;
     cfg.block_wise = block_wise;
     cfg.min_8bit_size = 0;

@@ -27,6 +27,9 @@ const family_case* family_cases(int* count);
  * optim_bits `bits`, block_wise, and min_8bit_size 0 so every tensor gets the requested mode. Asserts
  * success. */
 bnb_optimizer* family_optimizer(const spec_config* config, int bits, int block_wise);
+/* The same with skip_step_on_nonfinite set as given. */
+bnb_optimizer* family_optimizer_skipping(const spec_config* config, int bits, int block_wise,
+                                         int skip_step_on_nonfinite);
 
 /* The state mode the library chooses for (bits, block_wise) with min_8bit_size 0. */
 bnb_state_mode family_mode(int bits, int block_wise);

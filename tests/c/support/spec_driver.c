@@ -374,12 +374,35 @@ static int element(const spec_scalars* k, float gr, float* p, float st[SLOTS], f
     return APPLIED;
 }
 
-/* §5.3 prologue around element(): non-finite -> counted and kept; skip_zeros on the RAW gradient. */
+/* A raw gradient is usable when its square is finite: |gr| < 2^64 (docs/extreme-values.md). Written
+ * here as a float comparison, independently of the library's bit test; NaN compares false. */
+static int usable(float gr) { return fabsf(gr) < 0x1p64f; }
+
+static int all_finite(const float st[SLOTS]) {
+    for (int q = 0; q < SLOTS; ++q) {
+        if (!isfinite(st[q])) return 0; /* unused slots hold 0 */
+    }
+    return 1;
+}
+
+/* §5.3 prologue around element(), as amended by docs/extreme-values.md: an unusable gradient is counted
+ * and kept; skip_zeros on the RAW gradient; after the rule, an element whose new states or new parameter
+ * (LAMB/LARS: p at step start and the direction u) are not finite is counted and kept. On a kept element
+ * *p and st[] are unchanged. */
 static int prologue_and_rule(const spec_config* c, const spec_scalars* k, float gr, float* p, float st[SLOTS],
                              float* u) {
-    if (!isfinite(gr)) return KEPT_NONFINITE;
+    if (!usable(gr)) return KEPT_NONFINITE;
     if (c->skip_zeros && gr == 0.0f) return KEPT; /* +0 and -0 */
-    return element(k, gr, p, st, u);
+    float pn = *p, sn[SLOTS], un = 0.0f;
+    memcpy(sn, st, sizeof sn);
+    element(k, gr, &pn, sn, &un);
+    const int trust = k->algorithm == BNB_ALGO_LAMB || k->algorithm == BNB_ALGO_LARS;
+    const int finite = all_finite(sn) && (trust ? isfinite(*p) && isfinite(un) : isfinite(pn));
+    if (!finite) return KEPT_NONFINITE;
+    *p = pn;
+    memcpy(st, sn, sizeof sn);
+    *u = un;
+    return APPLIED;
 }
 
 static float load_f32(const test_buffer* b, int64_t i) { return (float)buffer_get(b, i); }
@@ -387,7 +410,7 @@ static float load_f32(const test_buffer* b, int64_t i) { return (float)buffer_ge
 int64_t spec_count_nonfinite(const test_buffer* grad) {
     int64_t count = 0;
     for (int64_t i = 0; i < grad->numel; ++i) {
-        if (!isfinite(buffer_get(grad, i))) ++count;
+        if (!usable((float)buffer_get(grad, i))) ++count;
     }
     return count;
 }
@@ -398,7 +421,7 @@ static float clipping_scale(const spec_config* c, spec_param* s, const test_buff
     const int64_t n = s->n;
     for (int64_t i = 0; i < n; ++i) {
         const float gr = load_f32(grad, i);
-        scratch[i] = isfinite(gr) ? gr * gr : 0.0f; /* RAW gradient; non-finite elements contribute 0 */
+        scratch[i] = usable(gr) ? gr * gr : 0.0f; /* RAW gradient; unusable elements contribute 0 */
     }
     const float q = (float)reduce_R(scratch, n);
     const int slot = (int)(s->t % SPEC_HISTORY);
@@ -499,7 +522,13 @@ int64_t spec_step(const spec_config* c, spec_param* s, test_buffer* param, const
         float p = load_f32(param, i);
         float ui = 0.0f;
         if (prologue_and_rule(c, &k, load_f32(grad, i), &p, st, &ui) != APPLIED) abort();
-        if (write_params) buffer_set(param, i, (double)p);
+        if (!write_params) continue;
+        /* LAMB/LARS: a step p - lrs*u that is not finite keeps p (its states still advance) and counts. */
+        if (trust_alg && !isfinite(p)) {
+            ++nonfinite;
+            continue;
+        }
+        buffer_set(param, i, (double)p);
     }
 
     /* 5. store the states */

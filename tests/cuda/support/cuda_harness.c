@@ -163,6 +163,10 @@ void fill_gradients(test_rng* rng, test_buffer* grads, int count, grad_pattern p
             const double bad[3] = {NAN, INFINITY, -INFINITY};
             const int64_t spots[3] = {0, n > 255 ? 255 : n - 1, n - 1};
             for (int s = 0; s < 3; ++s) buffer_set(g, spots[s], bad[(s + step) % 3]);
+            /* Both sides of the usable limit 2^64 (docs/extreme-values.md), and 1.8e19 at the same place
+             * every step, whose square is finite but whose sums of squares can overflow. */
+            const double extreme[4] = {1e30, 0x1p64, 0x1.fffffep63, 1.8e19};
+            for (int s = 0; s < 4 && 300 + 37 * s < n; ++s) buffer_set(g, 300 + 37 * s, extreme[s]);
         }
     }
 }
