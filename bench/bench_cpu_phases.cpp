@@ -10,7 +10,12 @@
 //   - 32-bit AdamW update (L2 and memory) for comparison.
 // Cycles are TSC ticks (constant rate; `perf stat -e cycles` gives core cycles for the same run).
 //
-//   bench_cpu_phases [--numel N]      (BNB8_CPU_ISA does not apply: every available path is run)
+// The memory passes' buffers are ordinary std::vector memory (4 KiB pages) unless --huge-pages, which
+// allocates them as bnb8 allocates its states (2 MiB aligned, transparent huge pages requested; what
+// bench_cpu.py's numpy arrays get too): the difference is the TLB misses of streaming on 4 KiB pages.
+//
+//   bench_cpu_phases [--numel N] [--huge-pages] [--isa NAME]
+// (BNB8_CPU_ISA does not apply: every available path is run, or only NAME's.)
 #include <x86intrin.h>
 
 #include <algorithm>
@@ -19,8 +24,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#include "core/host_memory.hpp"
 #include "core/qmap.hpp"
 #include "cpu/isa.hpp"
 #include "cpu/kernel_table.hpp"
@@ -52,6 +59,36 @@ Timing best_of(int reps, int64_t elems, Fn f) {
     return best;
 }
 
+// std::allocator, or bnb::host_allocate() (huge pages) when g_huge_pages.
+bool g_huge_pages = false;
+template <class V>
+struct BenchAllocator {
+    using value_type = V;
+    BenchAllocator() = default;
+    template <class U>
+    BenchAllocator(const BenchAllocator<U>&) {}
+    V* allocate(size_t n) {
+        if (!g_huge_pages) return std::allocator<V>().allocate(n);
+        void* data = bnb::host_allocate(n * sizeof(V));
+        if (data == nullptr) {
+            std::fprintf(stderr, "bench_cpu_phases: out of memory\n");
+            std::exit(1);
+        }
+        return static_cast<V*>(data);
+    }
+    void deallocate(V* data, size_t n) {
+        if (g_huge_pages) {
+            bnb::host_release(data);
+        } else {
+            std::allocator<V>().deallocate(data, n);
+        }
+    }
+    friend bool operator==(const BenchAllocator&, const BenchAllocator&) { return true; }
+    friend bool operator!=(const BenchAllocator&, const BenchAllocator&) { return false; }
+};
+template <class V>
+using Buffer = std::vector<V, BenchAllocator<V>>;
+
 uint64_t g_seed = 0x2545F4914F6CDD1Dull;
 float uniform() {
     g_seed ^= g_seed << 13;
@@ -63,8 +100,8 @@ float uniform() {
 // The buffers of one fp32 parameter with AdamW states in 8-bit block-wise or 32-bit mode.
 struct Param {
     int64_t n;
-    std::vector<float> p, g, m32, v32, absmax_m, absmax_v;
-    std::vector<uint8_t> m8, v8;
+    Buffer<float> p, g, m32, v32, absmax_m, absmax_v;
+    Buffer<uint8_t> m8, v8;
 
     explicit Param(int64_t numel)
         : n(numel), p(numel), g(numel), m32(numel, 0.0f), v32(numel, 0.0f),
@@ -166,22 +203,28 @@ void run_path(Isa isa, int64_t big) {
 
 int main(int argc, char** argv) {
     int64_t big = int64_t{32} << 20;
+    const char* only = nullptr;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--numel") == 0 && i + 1 < argc) {
             big = std::atoll(argv[++i]);
+        } else if (std::strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
+            only = argv[++i];
+        } else if (std::strcmp(argv[i], "--huge-pages") == 0) {
+            g_huge_pages = true;
         } else {
-            std::fprintf(stderr, "usage: %s [--numel N]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--numel N] [--huge-pages] [--isa NAME]\n", argv[0]);
             return 2;
         }
     }
     if (big < 256) big = 256;
     std::printf("TSC ticks per element, one thread, best of 5-7 runs; 8-bit block-wise and 32-bit AdamW, fp32 "
-                "params; memory pass over %lld elements\n\n",
-                static_cast<long long>(big));
+                "params; memory pass over %lld elements on %s\n\n",
+                static_cast<long long>(big), g_huge_pages ? "huge pages (requested)" : "4 KiB pages");
     std::printf("| path | dequantize (1 state) | quantize (1 state) | rule + loads/stores | 8-bit update, L2 "
                 "| 8-bit update, memory | 32-bit update, L2 | 32-bit update, memory |\n");
     std::printf("|---|--:|--:|--:|--:|--:|--:|--:|\n");
     for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vbmi}) {
+        if (only != nullptr && std::strcmp(only, bnb::cpu::isa_name(isa)) != 0) continue;
         if (bnb::cpu::isa_available(isa)) {
             run_path(isa, big);
         } else {
